@@ -1,0 +1,39 @@
+# Two entry points (README): `make reproduce` and `make test`. Each creates .venv and installs when needed.
+# torch==2.13.0 is installed first: it is the CPU build, and an unpinned torch would pull a multi-GB CUDA build.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install reproduce test lint bench gpu-bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# The main job: check every claim (writes results/claims.json), then regenerate tables/ from results files only.
+reproduce: $(STAMP)
+	$(BIN)/lionrepro claims
+	$(BIN)/lionrepro tables
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# pytest's exit code 5 means no test ran: that must fail, never pass silently.
+test: lint
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-enable --benchmark-json=results/benchmarks.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
