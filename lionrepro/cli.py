@@ -1,0 +1,51 @@
+"""The `lionrepro` command: one subcommand per stage, each a thin wrapper over its module's `run(args)`.
+
+Stage modules are imported only when their subcommand runs, so `lionrepro tables` works without torch and the
+help lists every stage even where a stage's dependencies are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args) -> int`.
+STAGES: dict[str, tuple[str, str]] = {
+    "data": ("lionrepro.stages.data", "build or load the corpora and write per-split manifests"),
+    "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to the training manifests"),
+    "train": ("lionrepro.stages.train", "fine-tune from a base checkpoint on the balanced manifest"),
+    "evaluate": ("lionrepro.stages.evaluate", "decode the test sets and score them"),
+    "speed": ("lionrepro.stages.speed", "latency and throughput of the architectures, side by side"),
+    "cost": ("lionrepro.stages.cost", "training throughput and projected GPU-hours and dollars"),
+    "tables": ("lionrepro.stages.tables", "regenerate tables/ from the paper's data and results files"),
+    "claims": ("lionrepro.stages.claims", "check every claim (pytest replication/ -m claims)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lionrepro", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="tiny", help="tiny (default), paper, or a path to a profile .toml")
+    sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    for name, (module_name, help_text) in STAGES.items():
+        stage_parser = sub.add_parser(name, help=help_text, description=help_text)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:  # the stage's dependencies are missing: say so when it is asked for
+            stage_parser.set_defaults(_unavailable=f"stage {name!r} cannot run here: {error}")
+            continue
+        module.add_arguments(stage_parser)
+        stage_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "_unavailable", None):
+        print(args._unavailable, file=sys.stderr)
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
