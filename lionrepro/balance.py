@@ -79,9 +79,7 @@ def _stratified_subsample(parts: list[np.ndarray], target: int, rng: np.random.G
     return [part[rng.permutation(part.size)[: base + (i < remainder)]] for i, part in enumerate(parts)]
 
 
-def balance(
-    languages: Sequence[str], datasets: Sequence[str], *, seed: int, reading: str = "union"
-) -> BalancedPlan:
+def balance(languages: Sequence[str], datasets: Sequence[str], *, seed: int, reading: str = "union") -> BalancedPlan:
     """Run Algorithm 1 over a manifest given as its per-row language and dataset labels.
 
     Languages and datasets are visited in sorted order, so the result depends only on the rows and the seed.

@@ -25,7 +25,9 @@ STAGES: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lionrepro", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="tiny", help="tiny (default), paper, or a path to a profile .toml")
+    parser.add_argument(
+        "--profile", default="tiny", help="tiny (default), paper, or a path to a profile .toml"
+    )
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     for name, (module_name, help_text) in STAGES.items():
         stage_parser = sub.add_parser(name, help=help_text, description=help_text)

@@ -1,18 +1,18 @@
 """One scorer for every test set: per-language text normalisation, then corpus-level WER or CER with jiwer.
 
-Hypotheses are stored raw and normalised only here, at scoring time (as huggingface/open_asr_leaderboard does), so a
-change of normaliser never needs a re-decode and every number in the project goes through the same rules:
+Hypotheses are stored raw and normalised only here, at scoring time (as huggingface/open_asr_leaderboard
+does), so a change of normaliser never needs a re-decode and every number follows the same rules:
 
 - English: Whisper's English normaliser (spelling, numbers, contractions, titles, fillers).
-- Malay: Whisper's basic normaliser (lowercase, NFKC, bracketed annotations removed, punctuation and symbols
-  replaced by spaces) with Unicode marks kept.
-- Tamil: the same, and keeping the marks matters: Tamil vowel signs and the virama are marks, and Whisper's default
-  basic normaliser turns them into spaces, splitting every word apart.
-- Mandarin (CER): the same basic rules, then Traditional -> Simplified (OpenCC `t2s`) and all whitespace removed,
-  so that only characters count as units (each letter of a code-switched Latin word counts as one).
+- Malay: Whisper's basic normaliser (lowercase, NFKC, bracketed annotations removed, punctuation and
+  symbols replaced by spaces) with Unicode marks kept.
+- Tamil: the same, and keeping the marks matters: Tamil vowel signs and the virama are marks, and Whisper's
+  default basic normaliser turns them into spaces, splitting every word apart.
+- Mandarin (CER): the same basic rules, then Traditional -> Simplified (OpenCC `t2s`) and all whitespace
+  removed, so that only characters count as units (each letter of a code-switched Latin word counts as one).
 
-Error rates are corpus level: total edits over total reference units, never a mean of per-utterance rates. Pairs
-whose normalised reference is empty cannot be scored as a rate; they are dropped and counted, not lost silently.
+Error rates are corpus level: total edits over total reference units, never a mean of per-utterance rates.
+Pairs whose normalised reference is empty cannot be scored as a rate; they are dropped and counted, not lost.
 """
 
 from __future__ import annotations
@@ -91,7 +91,10 @@ def score(references: list[str], hypotheses: list[str], language: str) -> ErrorC
             f"got {len(references)} references but {len(hypotheses)} hypotheses; they must pair up one to one"
         )
     lang = resolve_language(language)
-    pairs = [(normalize(r, lang.code), normalize(h, lang.code)) for r, h in zip(references, hypotheses)]
+    pairs = [
+        (normalize(r, lang.code), normalize(h, lang.code))
+        for r, h in zip(references, hypotheses, strict=True)
+    ]
     kept = [(r, h) for r, h in pairs if r]
     s = d = i = hits = 0
     if kept:  # jiwer 3 rejects empty inputs

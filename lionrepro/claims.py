@@ -1,0 +1,108 @@
+"""Claims as data, checks as records, and the verdict file every report is built from.
+
+A claim (lionrepro/claims.toml) is checked twice where possible: against the paper's own numbers (paper
+arithmetic) and against our measured run. Each check is a `Check` record; `results/claims.json` holds them all,
+written atomically with provenance. `regressions` compares verdicts with committed reference results, which is
+what makes the claims a CI gate.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lionrepro.provenance import provenance, read_json, write_json_atomic
+
+HOLDS = "holds"
+CAVEAT = "holds with caveat"
+FAILS = "does not hold"
+NOT_HERE = "not measured here"
+NOT_YET = "not measured yet"
+# Rank for regression gating: a check may not move down this list. Unmeasured checks rank lowest.
+VERDICT_RANK = {HOLDS: 3, CAVEAT: 2, FAILS: 1, NOT_HERE: 0, NOT_YET: 0}
+
+PAPER_ARITHMETIC = "paper arithmetic"
+MEASURED = "measured"
+CLAIMS_FILE = Path("results") / "claims.json"
+REFERENCE_FILE = Path("results") / "reference" / "claims.json"
+
+
+@cache
+def claims() -> dict[str, dict[str, Any]]:
+    """Every claim by id, as written in claims.toml."""
+    text = resources.files("lionrepro").joinpath("claims.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def claim(claim_id: str) -> dict[str, Any]:
+    if claim_id not in claims():
+        raise KeyError(f"unknown claim {claim_id!r}; known: {sorted(claims())}")
+    return claims()[claim_id]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of one claim: what was expected, what was observed, and the verdict with its reason."""
+
+    claim: str
+    kind: str  # PAPER_ARITHMETIC or MEASURED
+    name: str  # what this check looks at, unique within its claim and kind
+    verdict: str
+    expected: str
+    observed: str
+    detail: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # source files, table cells, or results files used
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICT_RANK:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+        if self.claim not in claims():
+            raise KeyError(f"unknown claim {self.claim!r}")
+
+    @property
+    def key(self) -> str:
+        return f"{self.claim} / {self.kind} / {self.name}"
+
+
+def rounded_like(value: Decimal, printed: Decimal) -> Decimal:
+    """`value` rounded half-up to as many decimals as `printed` shows: the paper's own rounding."""
+    return value.quantize(Decimal(1).scaleb(printed.as_tuple().exponent), rounding=ROUND_HALF_UP)
+
+
+def fmt(value: Decimal | float, places: int = 2) -> str:
+    return f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}"
+
+
+def write_claims(checks: list[Check], path: Path = CLAIMS_FILE, **provenance_fields: Any) -> dict[str, Any]:
+    """Write every check, sorted by key, with provenance; refuse duplicate keys (each check is recorded once)."""
+    keys = [check.key for check in checks]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"checks recorded twice: {duplicates}")
+    payload = {
+        "provenance": provenance(**provenance_fields),
+        "checks": [asdict(check) for check in sorted(checks, key=lambda c: c.key)],
+    }
+    write_json_atomic(path, payload)
+    return payload
+
+
+def load_checks(path: Path) -> list[Check]:
+    return [Check(**entry) for entry in read_json(path)["checks"]]
+
+
+def regressions(current: list[Check], reference: list[Check]) -> list[str]:
+    """Checks whose verdict ranks below the reference's, and reference checks no longer reported."""
+    now = {check.key: check for check in current}
+    problems = []
+    for ref in reference:
+        if ref.key not in now:
+            problems.append(f"{ref.key}: in the reference ({ref.verdict}) but no longer checked")
+        elif VERDICT_RANK[now[ref.key].verdict] < VERDICT_RANK[ref.verdict]:
+            problems.append(f"{ref.key}: {ref.verdict} -> {now[ref.key].verdict} ({now[ref.key].detail})")
+    return problems
