@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from lionrepro.provenance import provenance, read_json, write_json_atomic
+from lionrepro.provenance import provenance, read_json, results_dir, write_json_atomic
 
 HOLDS = "holds"
 CAVEAT = "holds with caveat"
@@ -28,8 +28,16 @@ VERDICT_RANK = {HOLDS: 3, CAVEAT: 2, FAILS: 1, NOT_HERE: 0, NOT_YET: 0}
 
 PAPER_ARITHMETIC = "paper arithmetic"
 MEASURED = "measured"
-CLAIMS_FILE = Path("results") / "claims.json"
-REFERENCE_FILE = Path("results") / "reference" / "claims.json"
+
+
+def claims_file() -> Path:
+    """The verdicts of the last claims run."""
+    return results_dir() / "claims.json"
+
+
+def reference_file() -> Path:
+    """Committed verdicts that no claims run may fall below (the CI gate); `lionrepro claims --accept` updates it."""
+    return results_dir() / "reference" / "claims.json"
 
 
 @cache
@@ -78,7 +86,7 @@ def fmt(value: Decimal | float, places: int = 2) -> str:
     return f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}"
 
 
-def write_claims(checks: list[Check], path: Path = CLAIMS_FILE, **provenance_fields: Any) -> dict[str, Any]:
+def write_claims(checks: list[Check], path: Path, **provenance_fields: Any) -> dict[str, Any]:
     """Write every check, sorted by key, with provenance; refuse duplicate keys (each check is recorded once)."""
     keys = [check.key for check in checks]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})

@@ -1,7 +1,7 @@
 """The `lionrepro` command: one subcommand per stage, each a thin wrapper over its module's `run(args)`.
 
-Stage modules are imported only when their subcommand runs, so `lionrepro tables` works without torch and the
-help lists every stage even where a stage's dependencies are missing.
+A stage whose dependencies are missing on this machine is still listed, and says what is missing when it is asked
+for, so that `lionrepro tables` and `lionrepro claims` work wherever the light dependencies are installed.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ import argparse
 import importlib
 import sys
 
-# subcommand -> (module, one-line help). Each module defines `add_arguments(parser)` and `run(args) -> int`.
-STAGES: dict[str, tuple[str, str]] = {
-    "data": ("lionrepro.stages.data", "build or load the corpora and write per-split manifests"),
-    "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to the training manifests"),
-    "train": ("lionrepro.stages.train", "fine-tune from a base checkpoint on the balanced manifest"),
-    "evaluate": ("lionrepro.stages.evaluate", "decode the test sets and score them"),
+# subcommand -> (module, one-line help), in pipeline order. Each module defines `add_arguments(parser)` and
+# `run(args) -> int`. A stage whose module is None is not built yet: it is listed so that `--help` shows the whole
+# pipeline, and says which issue builds it.
+STAGES: dict[str, tuple[str | None, str]] = {
+    "data": (None, "build or load the corpora and write per-split manifests (not built yet: issue 4)"),
+    "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to training manifests"),
+    "train": (None, "fine-tune from a base checkpoint on the balanced manifest (not built yet: issue 5)"),
+    "evaluate": (None, "decode the test sets and score them (not built yet: issue 5)"),
     "speed": ("lionrepro.stages.speed", "latency and throughput of the architectures, side by side"),
     "cost": ("lionrepro.stages.cost", "training throughput and projected GPU-hours and dollars"),
     "tables": ("lionrepro.stages.tables", "regenerate tables/ from the paper's data and results files"),
@@ -24,13 +26,16 @@ STAGES: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lionrepro", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--profile", default="tiny", help="tiny (default), paper, or a path to a profile .toml"
+    parser = argparse.ArgumentParser(
+        prog="lionrepro", description="Replication harness for Polyglot-Lion (arXiv 2603.16184): one stage per command."
     )
+    parser.add_argument("--profile", default="tiny", help="tiny (default), paper, or a path to a profile .toml")
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     for name, (module_name, help_text) in STAGES.items():
         stage_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if module_name is None:
+            stage_parser.set_defaults(_unavailable=f"stage {name!r}: {help_text}")
+            continue
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:  # the stage's dependencies are missing: say so when it is asked for

@@ -148,7 +148,7 @@ def table2_averages() -> list[Check]:
         elif abs(mean_rule - row.avg) <= tolerance:
             verdict, how = (
                 CAVEAT,
-                f"within {tolerance} of the mean under the caption's rule (rounding of the cells)",
+                f"is within {tolerance} of the mean under the caption's rule (rounding of the cells)",
             )
         else:
             verdict = FAILS

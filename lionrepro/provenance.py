@@ -92,3 +92,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def results_dir() -> Path:
+    """Where run outputs go: $LIONREPRO_RESULTS, else `results/` under the current directory (the project root)."""
+    return Path(os.environ.get("LIONREPRO_RESULTS", "results"))

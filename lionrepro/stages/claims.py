@@ -1,0 +1,32 @@
+"""`lionrepro claims`: run the claims suite (pytest replication/ -m claims), which writes results/claims.json."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from lionrepro.claims import claims_file, reference_file
+from lionrepro.provenance import REPO_ROOT
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="after the run, make its verdicts the committed reference that later runs may not fall below",
+    )
+    parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest (after --)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    status = pytest.main([str(REPO_ROOT / "replication"), "-m", "claims", *args.pytest_args])
+    if args.accept:
+        if status != 0:
+            print("claims run failed: the reference is left as it was")
+            return int(status)
+        reference_file().parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(claims_file(), reference_file())
+        print(f"accepted {claims_file()} as {reference_file()}")
+    return int(status)

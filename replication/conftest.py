@@ -1,0 +1,53 @@
+"""The claims session: every replication test records its checks here; the session writes results/claims.json.
+
+`gate` is the CI gate: a check whose verdict falls below the committed reference (results/reference/claims.json)
+fails its test, so a change that makes a claim regress cannot land.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lionrepro.claims import NOT_YET, Check, claims_file, load_checks, reference_file, regressions, write_claims
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+_RECORDED: list[Check] = []
+
+
+@pytest.fixture(scope="session")
+def reference() -> list[Check]:
+    path = reference_file()
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the claims gate needs committed reference verdicts")
+    return load_checks(path)
+
+
+@pytest.fixture
+def gate(reference):
+    """Record checks for results/claims.json, fail on any that regressed against the reference, and show the
+    measured halves that have no results yet as skipped with their reason (never as passed)."""
+
+    def record(checks: list[Check]) -> list[Check]:
+        assert checks, "a claim module produced no checks"
+        _RECORDED.extend(checks)
+        mine = {check.key for check in checks}
+        relevant = [ref for ref in reference if ref.key in mine or _same_group(ref, checks)]
+        problems = regressions(checks, relevant)
+        assert not problems, "claims regressed:\n" + "\n".join(problems)
+        waiting = [check for check in checks if check.verdict == NOT_YET]
+        if waiting:
+            pytest.skip("; ".join(f"{check.name}: {check.detail}" for check in waiting))
+        return checks
+
+    return record
+
+
+def _same_group(ref: Check, checks: list[Check]) -> bool:
+    return any(ref.claim == check.claim and ref.kind == check.kind for check in checks)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _RECORDED:
+        write_claims(_RECORDED, claims_file(), pytest_exit_status=int(exitstatus))

@@ -1,0 +1,15 @@
+"""Claim `competitive` (lionrepro/claims.toml): its paper-arithmetic and measured checks, recorded and gated."""
+
+import pytest
+
+from lionrepro import measured_claims, paper_arithmetic
+
+pytestmark = pytest.mark.claims
+
+
+def test_paper_arithmetic(gate):
+    gate(paper_arithmetic.CHECKS["competitive"]())
+
+
+def test_measured(gate):
+    gate(measured_claims.CHECKS["competitive"]())

@@ -1,0 +1,15 @@
+"""Claim `no_language_tags` (lionrepro/claims.toml): its paper-arithmetic and measured checks, recorded and gated."""
+
+import pytest
+
+from lionrepro import measured_claims, paper_arithmetic
+
+pytestmark = pytest.mark.claims
+
+
+def test_paper_arithmetic(gate):
+    gate(paper_arithmetic.CHECKS["no_language_tags"]())
+
+
+def test_measured(gate):
+    gate(measured_claims.CHECKS["no_language_tags"]())
