@@ -91,10 +91,7 @@ def score(references: list[str], hypotheses: list[str], language: str) -> ErrorC
             f"got {len(references)} references but {len(hypotheses)} hypotheses; they must pair up one to one"
         )
     lang = resolve_language(language)
-    pairs = [
-        (normalize(r, lang.code), normalize(h, lang.code))
-        for r, h in zip(references, hypotheses, strict=True)
-    ]
+    pairs = [(normalize(r, lang.code), normalize(h, lang.code)) for r, h in zip(references, hypotheses, strict=True)]
     kept = [(r, h) for r, h in pairs if r]
     s = d = i = hits = 0
     if kept:  # jiwer 3 rejects empty inputs
