@@ -155,9 +155,7 @@ def table2() -> tuple[ErrorRow, ...]:
 @cache
 def table3() -> tuple[LatencyRow, ...]:
     return tuple(
-        LatencyRow(
-            raw["model"], Decimal(raw["seconds_per_sample_mean"]), Decimal(raw["seconds_per_sample_std"])
-        )
+        LatencyRow(raw["model"], Decimal(raw["seconds_per_sample_mean"]), Decimal(raw["seconds_per_sample_std"]))
         for raw in raw_rows("table3")
     )
 
@@ -181,9 +179,7 @@ def table4() -> tuple[CostRow, ...]:
 def _by(rows: tuple, attribute: str, value: str):
     matches = [row for row in rows if getattr(row, attribute) == value]
     if not matches:
-        raise KeyError(
-            f"{value!r} is not in the paper's table (known: {[getattr(r, attribute) for r in rows]})"
-        )
+        raise KeyError(f"{value!r} is not in the paper's table (known: {[getattr(r, attribute) for r in rows]})")
     return matches[0]
 
 
