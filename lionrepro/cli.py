@@ -14,7 +14,7 @@ import sys
 # `run(args) -> int`. A stage whose module is None is not built yet: it is listed so that `--help` shows the whole
 # pipeline, and says which issue builds it.
 STAGES: dict[str, tuple[str | None, str]] = {
-    "data": (None, "build or load the corpora and write per-split manifests (not built yet: issue 4)"),
+    "data": ("lionrepro.stages.data", "build or load the corpora and write per-split manifests"),
     "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to training manifests"),
     "train": (None, "fine-tune from a base checkpoint on the balanced manifest (not built yet: issue 5)"),
     "evaluate": (None, "decode the test sets and score them (not built yet: issue 5)"),

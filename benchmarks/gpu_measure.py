@@ -1,0 +1,108 @@
+"""Every GPU measurement of issue 3 in one process: speed (4 architectures, full depth, bf16, SDPA, CUDA events)
+then training cost (Qwen3-ASR 0.6B and 1.7B, fp32 weights + bf16 autocast, AdamW), results written as they come.
+
+Run by benchmarks/gpu.sh on a lent GPU with nothing to download. `--smoke` runs the very same code on the CPU
+at one layer per stack (fp32, or bf16 with autocast, slow on a CPU) so that the script is known to work first time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+from lionrepro.cost import CostSettings, cost_table, run_cost
+from lionrepro.provenance import provenance, write_json_atomic
+from lionrepro.speed import SpeedSettings, run_speed, speed_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder for the results files")
+    parser.add_argument("--smoke", action="store_true", help="CPU, one layer per stack: checks the script runs")
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--clips", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batches", type=int, default=2)
+    parser.add_argument("--train-batch-size", type=int, default=32, help="the upstream recipe's per-device batch")
+    parser.add_argument("--train-steps", type=int, default=5)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "cost"])
+    parser.add_argument(
+        "--smoke-dtype", default="float32", choices=["float32", "bfloat16"], help="bf16 is very slow on a CPU"
+    )
+    args = parser.parse_args(argv)
+
+    if args.smoke:
+        device, layers, dtype = "cpu", (1, 1), args.smoke_dtype
+        args.new_tokens, args.clips, args.warmup, args.batch_size, args.batches = 3, 2, 1, 2, 1
+        args.train_batch_size, args.train_steps = 2, 1
+    else:
+        if not torch.cuda.is_available():
+            print("no CUDA device: use --smoke for the CPU check", file=sys.stderr)
+            return 2
+        device, layers, dtype = "cuda", None, "bfloat16"
+        torch.backends.cuda.matmul.allow_tf32 = True
+    args.out.mkdir(parents=True, exist_ok=True)
+    tag = "smoke" if args.smoke else "cuda"
+    began = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - began:7.1f}s] {message}", flush=True)
+
+    tables = []
+    if "speed" not in args.skip:
+        settings = SpeedSettings(
+            device=device,
+            dtype=dtype,
+            new_tokens=args.new_tokens,
+            warmup=args.warmup,
+            clips=args.clips,
+            batch_size=args.batch_size,
+            batches=args.batches,
+            full_depth=True,
+            layers=layers,
+        )
+        path = args.out / f"speed_{tag}.json"
+        phase = time.perf_counter()
+
+        def save_speed(results: dict) -> None:
+            results["provenance"] = provenance(stage="speed", wall_s=time.perf_counter() - phase)
+            write_json_atomic(path, results)
+
+        speed = run_speed(settings, log=log, on_update=save_speed)
+        log(f"speed phase done in {time.perf_counter() - phase:.1f}s -> {path}")
+        tables.append(tabulate(*reversed(speed_table(speed)), tablefmt="github"))
+    if "cost" not in args.skip:
+        settings = CostSettings(
+            device=device,
+            batch_size=args.train_batch_size,
+            steps=args.train_steps,
+            warmup=2 if not args.smoke else 1,
+            full_depth=True,
+            layers=layers,
+            autocast_bf16=dtype == "bfloat16",
+        )
+        path = args.out / f"cost_{tag}.json"
+        phase = time.perf_counter()
+
+        def save_cost(results: dict) -> None:
+            results["provenance"] = provenance(stage="cost", wall_s=time.perf_counter() - phase)
+            write_json_atomic(path, results)
+
+        cost = run_cost(settings, log=log, on_update=save_cost)
+        log(f"cost phase done in {time.perf_counter() - phase:.1f}s -> {path}")
+        tables.append(tabulate(*reversed(cost_table(cost)), tablefmt="github"))
+    summary = "\n\n".join(tables)
+    (args.out / f"summary_{tag}.md").write_text(summary + "\n", encoding="utf-8")
+    print(summary, flush=True)
+    log("all done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What Lion-12 holds, decided before any audio exists: split sizes from Table 1, then every utterance's text and voice.
+
+Sizes are Table 1's counts times one `scale`, rounded, with a floor per split so that the smallest test sets still
+give a meaningful error rate; above the floors the paper's imbalance across datasets and languages is kept, which is
+what Algorithm 1 has to fix. Sentence lengths follow each corpus's mean utterance duration in Table 1, mapped into a
+short per-language word range so that utterances stay about 1-4 s long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from lionrepro import paper
+from lionrepro.lion12.synth import Utterance
+from lionrepro.lion12.text import SentencePool
+from lionrepro.lion12.voices import STYLES, dataset_slug, deal_speakers
+
+# Words per sentence per language (inclusive): Tamil words cost many tokens, so Tamil sentences are short.
+WORD_RANGE: dict[str, tuple[int, int]] = {"en": (4, 9), "zh": (4, 8), "ta": (3, 5), "ms": (4, 8)}
+_SPREAD = 2  # a dataset's sentences vary by this many words around its own length
+_HELDOUT_SHARE = 3  # every third test utterance is read by the held-out speaker
+_PITCH_JITTER, _RATE_JITTER = 3, 0.06
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    scale: float
+    seed: int
+    vocab_size: int
+    min_samples: dict[str, int]  # floor per split
+
+
+def split_sizes(scale: float, min_samples: dict[str, int]) -> dict[tuple[str, str], dict[str, int]]:
+    """Utterances per (language code, dataset) and split: round(scale x Table 1), at least the split's floor."""
+    return {
+        (row.language.code, row.dataset): {
+            split: max(min_samples[split], round(Decimal(str(scale)) * row.samples[split])) for split in paper.SPLITS
+        }
+        for row in paper.table1()
+    }
+
+
+def word_ranges() -> dict[tuple[str, str], tuple[int, int]]:
+    """Each dataset's words per sentence: longer where Table 1's mean training utterance is longer."""
+    mean_seconds = {(r.language.code, r.dataset): r.hours["train"] * 3600 / r.samples["train"] for r in paper.table1()}
+    ranges = {}
+    for (code, name), seconds in mean_seconds.items():
+        same_language = [s for (c, _), s in mean_seconds.items() if c == code]
+        low, high = WORD_RANGE[code]
+        shortest, longest = min(same_language), max(same_language)
+        position = float((seconds - shortest) / (longest - shortest)) if longest > shortest else 0.5
+        start = low + round(position * (high - low - _SPREAD))
+        ranges[(code, name)] = (start, start + _SPREAD)
+    return ranges
+
+
+def plan(config: PlanConfig) -> list[Utterance]:
+    """Every utterance of the corpus in a fixed order (Table 1's datasets, then train, valid, test)."""
+    sizes = split_sizes(config.scale, config.min_samples)
+    datasets = list(sizes)
+    speakers = deal_speakers(datasets, config.seed)
+    lengths = word_ranges()
+    pools = {
+        code: SentencePool(code, config.vocab_size, np.random.default_rng([config.seed, 1, i]))
+        for i, code in enumerate(dict.fromkeys(code for code, _ in datasets))
+    }
+    # Sentences are drawn test first, then valid, then train, each distinct within its language.
+    sentences = {
+        (key, split): pools[key[0]].draw(sizes[key][split], lengths[key])
+        for key in datasets
+        for split in reversed(paper.SPLITS)
+    }
+    utterances = []
+    for d, (code, name) in enumerate(datasets):
+        style, slug = STYLES[name], dataset_slug(code, name)
+        training, heldout = speakers[(code, name)][:-1], speakers[(code, name)][-1]
+        for s, split in enumerate(paper.SPLITS):
+            rng = np.random.default_rng([config.seed, 3, d, s])
+            for i, text in enumerate(sentences[((code, name), split)]):
+                use_heldout = split == "test" and i % _HELDOUT_SHARE == 0
+                speaker = heldout if use_heldout else training[int(rng.integers(len(training)))]
+                uid = f"{slug}-{split}-{i:06d}"
+                utterances.append(
+                    Utterance(
+                        id=uid,
+                        dataset=name,
+                        language=code,
+                        split=split,
+                        text=text,
+                        speaker=speaker.name,
+                        voice=speaker.voice,
+                        rate=round(speaker.rate * (1 + rng.uniform(-_RATE_JITTER, _RATE_JITTER))),
+                        pitch=speaker.pitch + int(rng.integers(-_PITCH_JITTER, _PITCH_JITTER + 1)),
+                        pitch_range=int(rng.integers(style.pitch_range[0], style.pitch_range[1] + 1)),
+                        word_gap=style.word_gap,
+                        snr_db=style.snr_db,
+                        seed=int(rng.integers(2**63)),
+                        audio=f"{slug}/audio/{split}/{uid}.flac",
+                    )
+                )
+    return utterances

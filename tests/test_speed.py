@@ -1,0 +1,115 @@
+"""The latency machinery: clip lengths like the paper's test sets, the depth extrapolation (exact on a linear
+quantity, close to a direct measurement on a small model), and the results/table schema. No absolute time is
+asserted anywhere."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from lionrepro import architectures, paper
+from lionrepro.speed import (
+    CHECK_DEPTH,
+    FIT_DEPTHS,
+    NOT_ON_GPU,
+    SpeedSettings,
+    clip_durations,
+    extrapolate,
+    fit_depth,
+    latency_ratios,
+    linearity_error,
+    measure_depth,
+    run_speed,
+    speed_table,
+)
+
+TINY = architectures.TINY.name
+
+
+def test_clip_durations_follow_table1_test_split():
+    rows = paper.table1()
+    means = {round(float(r.hours["test"]) * 3600 / r.samples["test"], 2) for r in rows}
+    clips = clip_durations(20)
+    assert len(clips) == 20 and set(clips) <= means
+    assert clips == clip_durations(20)  # deterministic
+    many = clip_durations(5000)
+    overall = float(sum(r.hours["test"] for r in rows)) * 3600 / sum(r.samples["test"] for r in rows)
+    assert statistics.fmean(many) == pytest.approx(overall, rel=0.01)  # about 5 s, as Table 1 says
+
+
+def test_fit_is_exact_on_three_depths_and_linearity_is_zero_on_a_line():
+    def line(e, d):
+        return 0.5 + 0.25 * e + 1.5 * d
+
+    points = {depth: line(*depth) for depth in FIT_DEPTHS}
+    assert fit_depth(points) == pytest.approx((0.5, 0.25, 1.5))
+    assert extrapolate(points, (24, 28)) == pytest.approx(line(24, 28))
+    assert linearity_error(points, (CHECK_DEPTH, line(*CHECK_DEPTH))) == pytest.approx(0.0, abs=1e-12)
+    assert linearity_error(points, (CHECK_DEPTH, 2 * line(*CHECK_DEPTH))) == pytest.approx(-0.5)
+
+
+def test_depth_extrapolation_against_direct_measurement_on_a_small_model():
+    """Latency of the tiny Qwen3-ASR at full depth (4, 4), predicted from depths 1-2, against a direct timing.
+    Medians over several clips; the tolerance is loose because 2 shared CPU cores are noisy."""
+    settings = SpeedSettings(models=(TINY,), new_tokens=6, warmup=2, clips=9, batch_size=2)
+    median = {
+        depth: statistics.median(measure_depth(TINY, settings, depth, log=lambda _: None)["per_clip_s"])
+        for depth in (*FIT_DEPTHS, (4, 4))
+    }
+    predicted = extrapolate({d: median[d] for d in FIT_DEPTHS}, (4, 4))
+    assert predicted == pytest.approx(median[(4, 4)], rel=0.5)
+
+
+@pytest.fixture(scope="module")
+def tiny_results():
+    settings = SpeedSettings(models=(TINY,), new_tokens=2, warmup=1, clips=2, batch_size=2)
+    return run_speed(settings, log=lambda _: None)
+
+
+def test_results_schema(tiny_results):
+    assert tiny_results["kind"] == "speed" and tiny_results["device_type"] == "cpu"
+    assert set(tiny_results["params"]) == set(architectures.NAMES)
+    model = tiny_results["models"][TINY]
+    assert model["status"] == "ok" and model["extrapolated"] is True
+    assert model["latency_s"]["n"] == 2 and len(model["per_clip_s"]) == 2
+    assert isinstance(model["linearity_rel_error"], float)
+    assert [p["layers"] for p in model["depth_points"]] == [list(d) for d in (*FIT_DEPTHS, CHECK_DEPTH)]
+    assert model["throughput"]["rtfx"] > 0
+    assert set(tiny_results["ratios"]) == {"meralion_over_qwen3-asr-0.6b", "meralion_over_qwen3-asr-1.7b"}
+    assert tiny_results["ratios"]["meralion_over_qwen3-asr-0.6b"]["measured"] is None  # not measured here
+    size = tiny_results["size_ratios"]["meralion_over_qwen3-asr-1.7b"]
+    assert size["paper_labels"] == pytest.approx(10 / 1.7)
+
+
+def test_paper_ratios_come_from_table3():
+    ratios = latency_ratios({})
+    for qwen, polyglot in (("qwen3-asr-0.6b", "Polyglot-Lion-0.6B"), ("qwen3-asr-1.7b", "Polyglot-Lion-1.7B")):
+        meralion = paper.latency_row("MERaLiON-2-10B-ASR").mean_s
+        ratio = ratios[f"meralion_over_{qwen}"]
+        assert ratio["paper_table3"] == float(meralion / paper.latency_row(ratio_model(qwen)).mean_s)
+        assert ratio["paper_table3_polyglot_lion"] == float(meralion / paper.latency_row(polyglot).mean_s)
+
+
+def ratio_model(name: str) -> str:
+    return architectures.architecture(name).paper_model
+
+
+def test_speed_table_says_gpu_not_measured_on_cpu(tiny_results):
+    headers, rows = speed_table(tiny_results)
+    assert all(len(row) == len(headers) for row in rows)
+    assert any(NOT_ON_GPU in row for row in rows)
+
+
+def test_a_failing_model_is_recorded_not_fatal(monkeypatch):
+    import lionrepro.speed as speed
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(speed, "measure_model", boom)
+    results = run_speed(SpeedSettings(models=(TINY, "whisper-large-v3-turbo")), log=lambda _: None)
+    assert [m["status"] for m in results["models"].values()] == ["error", "error"]
+    assert "simulated" in results["models"][TINY]["error"]
+    headers, rows = speed_table(results)
+    assert rows[0][3].startswith("error")
