@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install reproduce test lint bench gpu-bench clean
+.PHONY: install data reproduce test lint bench clean
 
 install: $(STAMP)
 
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+# Lion-12, the synthetic corpus (cached under ~/.cache/lionrepro: minutes the first time, seconds after), with its
+# manifests and the balanced training manifest that the measured claims read.
+data: $(STAMP)
+	$(BIN)/lionrepro data
+
 # The main job: check every claim (writes results/claims.json), then regenerate tables/ from results files only.
-reproduce: $(STAMP)
+reproduce: data
 	$(BIN)/lionrepro claims
 	$(BIN)/lionrepro tables
 
@@ -28,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # pytest's exit code 5 means no test ran: that must fail, never pass silently.
-test: lint
+test: lint data
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -31,6 +31,7 @@ from transformers import (
     Gemma2Config,
     Gemma2ForCausalLM,
     GenerationConfig,
+    GenerationMixin,
     Qwen3ASRConfig,
     Qwen3ASRForConditionalGeneration,
     WhisperConfig,
@@ -228,13 +229,25 @@ class Meralion2ASR(nn.Module):
         start = _MERALION_PROMPT_PREFIX
         return torch.cat([embeds[:, :start], speech.to(embeds.dtype), embeds[:, start + speech.shape[1] :]], dim=1)
 
-    def generate(self, input_ids, input_features, attention_mask, generation_config):  # noqa: ANN001, ANN201
+    def generate(
+        self,
+        input_ids: torch.Tensor,
+        input_features: torch.Tensor,
+        attention_mask: torch.Tensor,
+        generation_config: GenerationConfig,
+    ) -> torch.Tensor:
         embeds = self.prompt_embeds(input_ids, input_features)
         return self.text_decoder.generate(
             inputs_embeds=embeds, attention_mask=attention_mask, generation_config=generation_config
         )
 
-    def forward(self, input_ids, input_features, attention_mask, labels=None):  # noqa: ANN001, ANN201
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        input_features: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+    ):  # -> transformers' CausalLMOutputWithPast
         embeds = self.prompt_embeds(input_ids, input_features)
         return self.text_decoder(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels)
 
@@ -398,14 +411,13 @@ def prompt_length(name: str, inputs: dict[str, torch.Tensor]) -> int:
 def fixed_length_generation_config(model: nn.Module, new_tokens: int) -> GenerationConfig:
     """Greedy decoding with a KV cache for exactly `new_tokens` tokens (EOS is suppressed until then)."""
     config = model.config
-    eos = config.eos_token_id
     return GenerationConfig(
         max_new_tokens=new_tokens,
         min_new_tokens=new_tokens,
         do_sample=False,
         num_beams=1,
         use_cache=True,
-        eos_token_id=eos,
+        eos_token_id=config.eos_token_id,
         pad_token_id=config.pad_token_id,
         bos_token_id=getattr(config, "bos_token_id", None),
         decoder_start_token_id=getattr(config, "decoder_start_token_id", None),
@@ -421,8 +433,6 @@ def generate_fixed(model: nn.Module, inputs: dict[str, torch.Tensor], new_tokens
     """
     config = fixed_length_generation_config(model, new_tokens)
     if isinstance(model, WhisperForConditionalGeneration):
-        from transformers import GenerationMixin
-
         out = GenerationMixin.generate(model, **inputs, generation_config=config)
         start = inputs["decoder_input_ids"].shape[1]
     elif isinstance(model, Meralion2ASR):

@@ -26,6 +26,9 @@ NOT_YET = "not measured yet"
 # Rank for regression gating: a check may not move down this list. Unmeasured checks rank lowest.
 VERDICT_RANK = {HOLDS: 3, CAVEAT: 2, FAILS: 1, NOT_HERE: 0, NOT_YET: 0}
 
+# Set by `lionrepro claims --accept`: the gate reports regressions instead of failing, so that a reviewed change of
+# verdicts can become the new reference.
+ACCEPTING = "LIONREPRO_ACCEPTING"
 PAPER_ARITHMETIC = "paper arithmetic"
 MEASURED = "measured"
 

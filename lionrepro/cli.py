@@ -1,7 +1,7 @@
 """The `lionrepro` command: one subcommand per stage, each a thin wrapper over its module's `run(args)`.
 
-A stage whose dependencies are missing on this machine is still listed, and says what is missing when it is asked
-for, so that `lionrepro tables` and `lionrepro claims` work wherever the light dependencies are installed.
+Only the chosen stage's module is imported, so a light stage starts in a moment; a stage whose dependencies are
+missing on this machine is still listed, and says what is missing when it is asked for.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ STAGES: dict[str, tuple[str | None, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` stage's module is imported (the others may pull in torch or eSpeak NG)."""
     parser = argparse.ArgumentParser(
         prog="lionrepro", description="Replication harness for Polyglot-Lion (arXiv 2603.16184): one stage per command."
     )
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         stage_parser = sub.add_parser(name, help=help_text, description=help_text)
         if module_name is None:
             stage_parser.set_defaults(_unavailable=f"stage {name!r}: {help_text}")
+            continue
+        if name != chosen:
             continue
         try:
             module = importlib.import_module(module_name)
@@ -47,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((arg for arg in argv if arg in STAGES), None)
+    args = build_parser(chosen).parse_args(argv)
     if getattr(args, "_unavailable", None):
         print(args._unavailable, file=sys.stderr)
         return 2

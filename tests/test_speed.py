@@ -51,14 +51,15 @@ def test_fit_is_exact_on_three_depths_and_linearity_is_zero_on_a_line():
 
 def test_depth_extrapolation_against_direct_measurement_on_a_small_model():
     """Latency of the tiny Qwen3-ASR at full depth (4, 4), predicted from depths 1-2, against a direct timing.
-    Medians over several clips; the tolerance is loose because 2 shared CPU cores are noisy."""
-    settings = SpeedSettings(models=(TINY,), new_tokens=6, warmup=2, clips=9, batch_size=2)
-    median = {
-        depth: statistics.median(measure_depth(TINY, settings, depth, log=lambda _: None)["per_clip_s"])
+    Nine identical clips, the fastest of each depth (least disturbed by other processes); the tolerance is loose
+    because 2 shared CPU cores are noisy and the per-layer increments of a tiny model are small."""
+    settings = SpeedSettings(models=(TINY,), new_tokens=16, warmup=2, clips=9, batch_size=1, clip_durations_s=[2.0] * 9)
+    fastest = {
+        depth: min(measure_depth(TINY, settings, depth, log=lambda _: None)["per_clip_s"])
         for depth in (*FIT_DEPTHS, (4, 4))
     }
-    predicted = extrapolate({d: median[d] for d in FIT_DEPTHS}, (4, 4))
-    assert predicted == pytest.approx(median[(4, 4)], rel=0.5)
+    predicted = extrapolate({d: fastest[d] for d in FIT_DEPTHS}, (4, 4))
+    assert predicted == pytest.approx(fastest[(4, 4)], rel=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def tiny_results():
 
 def test_results_schema(tiny_results):
     assert tiny_results["kind"] == "speed" and tiny_results["device_type"] == "cpu"
-    assert set(tiny_results["params"]) == set(architectures.NAMES)
+    assert set(tiny_results["params"]) == {*architectures.NAMES, TINY}
     model = tiny_results["models"][TINY]
     assert model["status"] == "ok" and model["extrapolated"] is True
     assert model["latency_s"]["n"] == 2 and len(model["per_clip_s"]) == 2

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 
-from lionrepro.claims import claims_file, reference_file
+from lionrepro.claims import ACCEPTING, claims_file, reference_file
 from lionrepro.provenance import REPO_ROOT
 
 
@@ -21,7 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    status = pytest.main([str(REPO_ROOT / "replication"), "-m", "claims", *args.pytest_args])
+    if args.accept:
+        os.environ[ACCEPTING] = "1"
+    status = pytest.main(
+        [str(REPO_ROOT / "replication"), "-m", "claims", "-rs", "-s" if args.accept else "-q", *args.pytest_args]
+    )
     if args.accept:
         if status != 0:
             print("claims run failed: the reference is left as it was")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lionrepro import balance, tables
 from lionrepro.claims import claims_file, load_checks
+from lionrepro.measured_claims import measurement_runs
 from lionrepro.paper_arithmetic import table1_train_plan
 from lionrepro.provenance import git_commit
 
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
         tables.printed_table("table4", "table4"),
         tables.table1_balanced({r: table1_train_plan(r, seed=args.seed) for r in balance.READINGS}),
     ]
+    built += measured_tables()
     verdicts = claims_file()
     if verdicts.exists():
         built.append(tables.claims_table(load_checks(verdicts), str(verdicts)))
@@ -34,3 +36,24 @@ def run(args: argparse.Namespace) -> int:
         for path in tables.write_table(table, args.out, commit):
             print(f"wrote {path}")
     return 0
+
+
+def measured_tables() -> list[tables.Table]:
+    """Our speed and cost measurements beside the paper's Tables 3 and 4, from the newest results of each kind."""
+    from lionrepro.cost import cost_table  # torch and transformers: only when there are results to render
+    from lionrepro.speed import speed_table
+
+    built = []
+    for kind, render, title in (
+        ("speed", speed_table, "Table 3 beside our latency measurement (same architectures, random weights)"),
+        ("cost", cost_table, "Table 4 beside our training-throughput measurement and its projection"),
+    ):
+        runs = measurement_runs(kind)
+        if not runs:
+            print(f"no {kind} results: run `lionrepro {kind}` (or benchmarks/gpu.sh on a GPU); tables/{kind}.* skipped")
+            continue
+        path, payload = runs[-1]
+        headers, rows = render(payload)
+        source = f"{path} ({payload['provenance']['device']}, commit {payload['provenance']['commit'][:12]})"
+        built.append(tables.Table(f"{kind}_measured", title, headers, [[str(c) for c in r] for r in rows], source))
+    return built
