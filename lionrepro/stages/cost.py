@@ -7,17 +7,12 @@ depth, on a CPU fp32 at small depths, extrapolated to full depth (see lionrepro/
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
-
-import torch
-from tabulate import tabulate
 
 from lionrepro import architectures
 from lionrepro.config import load_profile
 from lionrepro.cost import CostSettings, cost_table, run_cost
-from lionrepro.provenance import provenance, write_json_atomic
-from lionrepro.stages.speed import default_device
+from lionrepro.stages.measurement import default_device, run_measurement, settings_values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from(args: argparse.Namespace, section: dict) -> CostSettings:
     """Command line over the profile's section for this device type, over the built-in defaults."""
     device = args.device or default_device()
-    on_gpu = torch.device(device).type == "cuda"
-    values = {**section.get("common", {}), **section.get("gpu" if on_gpu else "cpu", {})}
     cli = {
         "models": tuple(args.models) if args.models else None,
         "batch_size": args.batch_size,
@@ -50,27 +43,11 @@ def settings_from(args: argparse.Namespace, section: dict) -> CostSettings:
         "peak_tflops": args.peak_tflops,
         "price_per_gpu_hour": args.price_per_gpu_hour,
     }
-    values.update({key: value for key, value in cli.items() if value is not None})
-    values.setdefault("full_depth", on_gpu)
-    if "models" in values:
-        values["models"] = tuple(values["models"])
+    values = settings_values(device, section, cli)
     return CostSettings(device=device, **values)
 
 
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     settings = settings_from(args, profile.get("cost", {}))
-    out = args.out or Path(profile["results_dir"]) / f"cost_{torch.device(settings.device).type}.json"
-    began = time.perf_counter()
-
-    def save(results: dict) -> None:
-        results["provenance"] = provenance(
-            profile=profile["name"], seed=settings.seed, stage="cost", wall_s=time.perf_counter() - began
-        )
-        write_json_atomic(out, results)
-
-    results = run_cost(settings, on_update=save)
-    headers, rows = cost_table(results)
-    print(tabulate(rows, headers, tablefmt="github"))
-    print(f"wrote {out}")
-    return 0 if all(m["status"] == "ok" for m in results["models"].values()) else 1
+    return run_measurement("cost", args, profile, settings, run_cost, cost_table)

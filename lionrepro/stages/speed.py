@@ -7,20 +7,14 @@ width and small depths, extrapolated to full depth (see lionrepro/speed.py).
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import torch
-from tabulate import tabulate
 
 from lionrepro import architectures
 from lionrepro.config import load_profile
-from lionrepro.provenance import provenance, write_json_atomic
 from lionrepro.speed import SpeedSettings, run_speed, speed_table
-
-
-def default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
+from lionrepro.stages.measurement import default_device, run_measurement, settings_values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from(args: argparse.Namespace, section: dict) -> SpeedSettings:
     """Command line over the profile's section for this device type, over the built-in defaults."""
     device = args.device or default_device()
-    on_gpu = torch.device(device).type == "cuda"
-    values = {**section.get("common", {}), **section.get("gpu" if on_gpu else "cpu", {})}
     cli = {
         "models": tuple(args.models) if args.models else None,
         "dtype": args.dtype,
@@ -53,28 +45,12 @@ def settings_from(args: argparse.Namespace, section: dict) -> SpeedSettings:
         "batches": args.batches,
         "full_depth": args.full_depth,
     }
-    values.update({key: value for key, value in cli.items() if value is not None})
-    values.setdefault("dtype", "bfloat16" if on_gpu else "float32")
-    values.setdefault("full_depth", on_gpu)
-    if "models" in values:
-        values["models"] = tuple(values["models"])
+    values = settings_values(device, section, cli)
+    values.setdefault("dtype", "bfloat16" if torch.device(device).type == "cuda" else "float32")
     return SpeedSettings(device=device, **values)
 
 
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     settings = settings_from(args, profile.get("speed", {}))
-    out = args.out or Path(profile["results_dir"]) / f"speed_{torch.device(settings.device).type}.json"
-    began = time.perf_counter()
-
-    def save(results: dict) -> None:
-        results["provenance"] = provenance(
-            profile=profile["name"], seed=settings.seed, stage="speed", wall_s=time.perf_counter() - began
-        )
-        write_json_atomic(out, results)
-
-    results = run_speed(settings, on_update=save)
-    headers, rows = speed_table(results)
-    print(tabulate(rows, headers, tablefmt="github"))
-    print(f"wrote {out}")
-    return 0 if all(m["status"] == "ok" for m in results["models"].values()) else 1
+    return run_measurement("speed", args, profile, settings, run_speed, speed_table)
