@@ -1,0 +1,87 @@
+"""`lionrepro evaluate`: decode a test manifest with a checkpoint -> hypotheses JSONL and results JSON.
+
+Defaults come from the profile's `[evaluate]` section; the test manifest defaults to the one `lionrepro data` wrote
+(`<results>/data/summary.json`), the output folder to `<results>/evaluate/<checkpoint folder name>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+from lionrepro.config import load_profile
+from lionrepro.evaluate import TokenBudget, evaluate
+from lionrepro.manifest import read_manifest
+from lionrepro.model import load_checkpoint
+from lionrepro.provenance import read_json, results_dir
+from lionrepro.stages.measurement import default_device
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, required=True, help="model folder (lionrepro.model checkpoint)")
+    parser.add_argument("--manifest", type=Path, help="test manifest (default: the data stage's test manifest)")
+    parser.add_argument("--out", type=Path, help="output folder (default: RESULTS/evaluate/<checkpoint name>)")
+    parser.add_argument("--batch-size", type=int, help="utterances per decoding batch (default: the profile's)")
+    parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
+    parser.add_argument("--seed", type=int, help="seed recorded with the results (default: the profile's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def default_test_manifest() -> Path:
+    summary = results_dir() / "data" / "summary.json"
+    if not summary.exists():
+        raise SystemExit(f"{summary} not found: run `lionrepro data` or pass --manifest")
+    return Path(read_json(summary)["manifests"]["test"])
+
+
+def _print_summary(results: dict) -> None:
+    rows = [
+        [key, entry["metric"], entry["utterances"], entry["error_rate"]] for key, entry in results["datasets"].items()
+    ]
+    print(tabulate(rows, ["dataset", "metric", "utterances", "error %"], tablefmt="github", floatfmt=".2f"))
+    lid = results["implicit_lid"]["per_language"]
+    rows = [[code, entry["average"], entry["pooled"], 100 * lid[code]] for code, entry in results["languages"].items()]
+    print(
+        tabulate(
+            rows, ["language", "mean of sets %", "pooled %", "in spoken language %"], tablefmt="github", floatfmt=".2f"
+        )
+    )
+    average = results["average_12"]
+    print(
+        f"12-benchmark average: {'n/a' if average is None else f'{average:.2f}'}; "
+        f"in spoken language overall: {100 * results['implicit_lid']['overall']:.1f}%; "
+        f"{results['decoding']['utterances_per_second']:.1f} utterances/s"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    section = profile.get("evaluate", {})
+    seed = profile["seed"] if args.seed is None else args.seed
+    batch_size = args.batch_size or section.get("batch_size", 16)
+    budget = TokenBudget(**section.get("budget", {}))
+    manifest = args.manifest or default_test_manifest()
+    out = args.out or results_dir() / "evaluate" / args.checkpoint.name
+    torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
+    model, processor = load_checkpoint(args.checkpoint)
+    model = model.to(args.device or default_device()).eval()
+    results = evaluate(
+        model,
+        processor,
+        read_manifest(manifest),
+        out,
+        batch_size=batch_size,
+        budget=budget,
+        progress=not args.quiet,
+        profile=profile["name"],
+        seed=seed,
+        stage="evaluate",
+        checkpoint=str(args.checkpoint),
+        manifest=str(manifest),
+    )
+    _print_summary(results)
+    print(f"wrote {out}")
+    return 0
