@@ -16,8 +16,9 @@ import sys
 STAGES: dict[str, tuple[str | None, str]] = {
     "data": ("lionrepro.stages.data", "build or load the corpora and write per-split manifests"),
     "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to training manifests"),
-    "train": (None, "fine-tune from a base checkpoint on the balanced manifest (not built yet: issue 5)"),
-    "evaluate": (None, "decode the test sets and score them (not built yet: issue 5)"),
+    "pretrain-base": ("lionrepro.stages.pretrain_base", "train the tiny profile's base model (en, zh, ms; with tags)"),
+    "train": ("lionrepro.stages.train", "fine-tune from a base checkpoint on the balanced manifest"),
+    "evaluate": ("lionrepro.stages.evaluate", "decode a test manifest with a checkpoint and score it"),
     "speed": ("lionrepro.stages.speed", "latency and throughput of the architectures, side by side"),
     "cost": ("lionrepro.stages.cost", "training throughput and projected GPU-hours and dollars"),
     "tables": ("lionrepro.stages.tables", "regenerate tables/ from the paper's data and results files"),
