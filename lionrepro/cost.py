@@ -24,7 +24,16 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lionrepro import architectures, paper
-from lionrepro.speed import CHECK_DEPTH, FIT_DEPTHS, Timer, clip_durations, extrapolate, free_memory, linearity_error
+from lionrepro.speed import (
+    CHECK_DEPTH,
+    FIT_DEPTHS,
+    Timer,
+    clip_durations,
+    extrapolate,
+    extrapolate_time,
+    free_memory,
+    linearity_error,
+)
 
 PAPER_SYSTEM = "Polyglot-Lion"
 BASELINE_SYSTEM = "MERaLiON-2-10B"
@@ -204,7 +213,7 @@ def measure_training(name: str, settings: CostSettings, log: Callable[[str], Non
         runs = {d: measure_training_depth(name, settings, d, log) for d in (*FIT_DEPTHS, CHECK_DEPTH)}
         mean_at = {d: statistics.fmean(r["step_s"]) for d, r in runs.items()}
         fit = {d: mean_at[d] for d in FIT_DEPTHS}
-        step_s = extrapolate(fit, full)
+        step_s = extrapolate_time(fit, full)
         counts = {d: runs[d]["flops_per_step"] for d in FIT_DEPTHS}
         flops = round(extrapolate(counts, full)) if all(counts.values()) else None
         result = {

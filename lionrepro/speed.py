@@ -122,6 +122,22 @@ def extrapolate(points: dict[tuple[int, int], float], depth: tuple[int, int]) ->
     return c + depth[0] * a + depth[1] * b
 
 
+class UnreliableExtrapolation(ValueError):
+    """A time extrapolated to full depth came out zero or negative: the depth timings were too noisy to use."""
+
+
+def extrapolate_time(points: dict[tuple[int, int], float], depth: tuple[int, int]) -> float:
+    """`extrapolate` for a duration, which must come out positive: otherwise the fit is noise, and saying so beats
+    recording a negative latency."""
+    value = extrapolate(points, depth)
+    if value <= 0:
+        measured = ", ".join(f"{d}: {t:.4g}s" for d, t in points.items())
+        raise UnreliableExtrapolation(
+            f"extrapolated time at depth {depth} is {value:.4g}s from {measured}: timings too noisy (a busy CPU?)"
+        )
+    return value
+
+
 def linearity_error(fit_points: dict[tuple[int, int], float], check: tuple[tuple[int, int], float]) -> float:
     """Relative error of the fitted line at a depth it was not fitted on: (predicted - measured) / measured."""
     depth, measured = check
@@ -199,8 +215,10 @@ def measure_model(name: str, settings: SpeedSettings, log: Callable[[str], None]
     else:
         runs = {depth: measure_depth(name, settings, depth, log) for depth in (*FIT_DEPTHS, CHECK_DEPTH)}
         fit = {depth: runs[depth] for depth in FIT_DEPTHS}
-        per_clip = [extrapolate({d: r["per_clip_s"][i] for d, r in fit.items()}, full) for i in range(settings.clips)]
-        batched = extrapolate({d: r["batched_s"] for d, r in fit.items()}, full)
+        per_clip = [
+            extrapolate_time({d: r["per_clip_s"][i] for d, r in fit.items()}, full) for i in range(settings.clips)
+        ]
+        batched = extrapolate_time({d: r["batched_s"] for d, r in fit.items()}, full)
         mean_at = {d: statistics.fmean(r["per_clip_s"]) for d, r in runs.items()}
         check = (CHECK_DEPTH, mean_at[CHECK_DEPTH])
         result.update(

@@ -66,19 +66,19 @@ def test_training_batch_masks_the_prompt():
 
 @pytest.fixture(scope="module")
 def tiny_cost():
-    settings = CostSettings(models=(TINY,), batch_size=2, steps=1, warmup=0, target_tokens=4)
+    # Full depth (4, 4): the schema must not hang on timing noise; the extrapolation is tested on FLOPs and below.
+    settings = CostSettings(models=(TINY,), batch_size=2, steps=1, warmup=0, target_tokens=4, full_depth=True)
     return run_cost(settings, log=lambda _: None)
 
 
 def test_flops_extrapolate_exactly_to_a_direct_count(tiny_cost):
     """Model FLOPs are linear in depth: the count extrapolated from depths 1-2 equals the direct count at (4, 4)."""
     settings = CostSettings(models=(TINY,), batch_size=2, steps=1, warmup=0, target_tokens=4)
-    direct = cost.measure_training_depth(TINY, settings, (4, 4), log=lambda _: None)["flops_per_step"]
-    assert tiny_cost["models"][TINY]["flops_per_step"] == direct
     fit = {
         d: float(cost.measure_training_depth(TINY, settings, d, log=lambda _: None)["flops_per_step"])
         for d in FIT_DEPTHS
     }
+    assert round(extrapolate(fit, (4, 4))) == tiny_cost["models"][TINY]["flops_per_step"]
     assert (
         round(extrapolate(fit, CHECK_DEPTH))
         == cost.measure_training_depth(TINY, settings, CHECK_DEPTH, log=lambda _: None)["flops_per_step"]
@@ -87,7 +87,7 @@ def test_flops_extrapolate_exactly_to_a_direct_count(tiny_cost):
 
 def test_results_schema_and_table(tiny_cost):
     model = tiny_cost["models"][TINY]
-    assert model["status"] == "ok" and model["extrapolated"] is True
+    assert model["status"] == "ok" and model["extrapolated"] is False
     assert model["mfu"] is None  # no MFU on a CPU
     assert model["audio_hours_per_hour"] > 0 and model["projection"]["gpu_hours_per_epoch"] > 0
     assert model["projection"]["usd_per_epoch"] is None  # no rental rate for a CPU

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 
 import pytest
+import torch
 
 from lionrepro import architectures, paper
 from lionrepro.speed import (
@@ -14,12 +15,14 @@ from lionrepro.speed import (
     FIT_DEPTHS,
     NOT_ON_GPU,
     SpeedSettings,
+    Timer,
+    UnreliableExtrapolation,
     clip_durations,
     extrapolate,
+    extrapolate_time,
     fit_depth,
     latency_ratios,
     linearity_error,
-    measure_depth,
     run_speed,
     speed_table,
 )
@@ -51,20 +54,34 @@ def test_fit_is_exact_on_three_depths_and_linearity_is_zero_on_a_line():
 
 def test_depth_extrapolation_against_direct_measurement_on_a_small_model():
     """Latency of the tiny Qwen3-ASR at full depth (4, 4), predicted from depths 1-2, against a direct timing.
-    Nine identical clips, the fastest of each depth (least disturbed by other processes); the tolerance is loose
+
+    The four depths are timed in turns, round after round, and each keeps its fastest clip: a load from other
+    processes then falls on every depth alike instead of on whichever was being measured. The tolerance is loose
     because 2 shared CPU cores are noisy and the per-layer increments of a tiny model are small."""
-    settings = SpeedSettings(models=(TINY,), new_tokens=16, warmup=2, clips=9, batch_size=1, clip_durations_s=[2.0] * 9)
-    fastest = {
-        depth: min(measure_depth(TINY, settings, depth, log=lambda _: None)["per_clip_s"])
-        for depth in (*FIT_DEPTHS, (4, 4))
-    }
+    depths = (*FIT_DEPTHS, (4, 4))
+    models = {d: architectures.build(TINY, num_layers_override=d) for d in depths}
+    inputs = {d: architectures.make_inputs(TINY, [2.0]) for d in depths}
+    timer = Timer(torch.device("cpu"))
+    fastest = dict.fromkeys(depths, float("inf"))
+    for _ in range(12):
+        for d in depths:
+            elapsed = timer(lambda d=d: architectures.generate_fixed(models[d], inputs[d], 16))
+            fastest[d] = min(fastest[d], elapsed)
     predicted = extrapolate({d: fastest[d] for d in FIT_DEPTHS}, (4, 4))
     assert predicted == pytest.approx(fastest[(4, 4)], rel=0.5)
 
 
+def test_a_non_positive_extrapolated_time_is_refused_with_the_timings():
+    noisy = {(1, 1): 0.30, (2, 1): 0.10, (1, 2): 0.12}  # a busy CPU made the deeper models look faster
+    with pytest.raises(UnreliableExtrapolation, match="too noisy"):
+        extrapolate_time(noisy, (24, 28))
+    assert extrapolate_time({(1, 1): 0.3, (2, 1): 0.4, (1, 2): 0.5}, (24, 28)) > 0
+
+
 @pytest.fixture(scope="module")
 def tiny_results():
-    settings = SpeedSettings(models=(TINY,), new_tokens=2, warmup=1, clips=2, batch_size=2)
+    # Full depth: the schema must not hang on timing noise (the extrapolation is tested above on its own).
+    settings = SpeedSettings(models=(TINY,), new_tokens=2, warmup=1, clips=2, batch_size=2, full_depth=True)
     return run_speed(settings, log=lambda _: None)
 
 
@@ -72,10 +89,8 @@ def test_results_schema(tiny_results):
     assert tiny_results["kind"] == "speed" and tiny_results["device_type"] == "cpu"
     assert set(tiny_results["params"]) == {*architectures.NAMES, TINY}
     model = tiny_results["models"][TINY]
-    assert model["status"] == "ok" and model["extrapolated"] is True
+    assert model["status"] == "ok" and model["extrapolated"] is False
     assert model["latency_s"]["n"] == 2 and len(model["per_clip_s"]) == 2
-    assert isinstance(model["linearity_rel_error"], float)
-    assert [p["layers"] for p in model["depth_points"]] == [list(d) for d in (*FIT_DEPTHS, CHECK_DEPTH)]
     assert model["throughput"]["rtfx"] > 0
     assert set(tiny_results["ratios"]) == {"meralion_over_qwen3-asr-0.6b", "meralion_over_qwen3-asr-1.7b"}
     assert tiny_results["ratios"]["meralion_over_qwen3-asr-0.6b"]["measured"] is None  # not measured here
