@@ -56,19 +56,25 @@ def test_depth_extrapolation_against_direct_measurement_on_a_small_model():
     """Latency of the tiny Qwen3-ASR at full depth (4, 4), predicted from depths 1-2, against a direct timing.
 
     The four depths are timed in turns, round after round, and each keeps its fastest clip: a load from other
-    processes then falls on every depth alike instead of on whichever was being measured. The tolerance is loose
-    because 2 shared CPU cores are noisy and the per-layer increments of a tiny model are small."""
+    processes then falls on every depth alike instead of on whichever was being measured. The tolerance is loose,
+    and an attempt may be repeated, because the per-layer increments of a tiny model are a few percent of its fixed
+    cost (the 152k-word output layer), so a few milliseconds of noise move the extrapolation a lot."""
     depths = (*FIT_DEPTHS, (4, 4))
     models = {d: architectures.build(TINY, num_layers_override=d) for d in depths}
     inputs = {d: architectures.make_inputs(TINY, [2.0]) for d in depths}
     timer = Timer(torch.device("cpu"))
-    fastest = dict.fromkeys(depths, float("inf"))
-    for _ in range(12):
-        for d in depths:
-            elapsed = timer(lambda d=d: architectures.generate_fixed(models[d], inputs[d], 16))
-            fastest[d] = min(fastest[d], elapsed)
-    predicted = extrapolate({d: fastest[d] for d in FIT_DEPTHS}, (4, 4))
-    assert predicted == pytest.approx(fastest[(4, 4)], rel=0.5)
+    attempts = []
+    for _ in range(3):  # a burst of load can still skew one attempt; a model that is not linear fails all three
+        fastest = dict.fromkeys(depths, float("inf"))
+        for _ in range(12):
+            for d in depths:
+                elapsed = timer(lambda d=d: architectures.generate_fixed(models[d], inputs[d], 16))
+                fastest[d] = min(fastest[d], elapsed)
+        predicted = extrapolate({d: fastest[d] for d in FIT_DEPTHS}, (4, 4))
+        attempts.append((predicted, fastest[(4, 4)]))
+        if predicted == pytest.approx(fastest[(4, 4)], rel=0.5):
+            return
+    pytest.fail(f"(predicted, direct) seconds at depth (4, 4) in every attempt: {attempts}")
 
 
 def test_a_non_positive_extrapolated_time_is_refused_with_the_timings():
