@@ -25,6 +25,7 @@ NO_LANGUAGE = "None"
 _HOP = 160  # Qwen3ASRFeatureExtractor's hop_length (10 ms)
 _HALF_WINDOW = 200  # half its n_fft, the reach of the STFT's centred window past a clip's end
 _PREFIX = re.compile(r"^\s*language\s+([^<\n]*?)\s*" + re.escape(ASR_TEXT))
+_PREFIX_ONLY = re.compile(r"^\s*language\s+(\w+)\s*$")  # the model stopped after naming a language
 _CHUNK = 64  # rows collated at a time by `training_targets`, to bound memory on a whole manifest
 _MODEL_INPUTS = ("input_ids", "attention_mask", "input_features", "input_features_mask")
 
@@ -45,10 +46,12 @@ def parse_output(text: str) -> tuple[str | None, str]:
     """Split generated text into (language named in the prefix, transcript); None for `language None` or no prefix.
 
     Output without a well-formed prefix is kept whole as the transcript (an untrained model's garbage is scored as
-    such, not dropped). Special tokens are expected to be skipped when decoding; a trailing <|im_end|> is removed.
+    such, not dropped); output that is only a prefix (`language Malay`, then the end of the turn) is an empty
+    transcript, not the two words of the prefix. Special tokens are expected to be skipped when decoding; a
+    trailing <|im_end|> is removed.
     """
     text = text.replace(IM_END, "")
-    match = _PREFIX.match(text)
+    match = _PREFIX.match(text) or _PREFIX_ONLY.match(text)
     if match is None:
         return None, text.strip()
     name = match.group(1).strip()

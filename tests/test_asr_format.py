@@ -69,6 +69,9 @@ def test_target_with_tags_uses_upstream_names(code, name):
         ("  language Tamil<asr_text> அது பல்வேறு <|im_end|>", ("Tamil", "அது பல்வேறு")),
         ("language <asr_text>kita", (None, "kita")),
         ("hello world", (None, "hello world")),
+        ("language Malay", ("Malay", "")),  # stopped after the prefix: an empty transcript
+        ("language None<|im_end|>", (None, "")),
+        ("language is what we speak", (None, "language is what we speak")),
         ("asr_text>language English dari", (None, "asr_text>language English dari")),
         ("languageEnglish<asr_text>x", (None, "languageEnglish<asr_text>x")),
         ("", (None, "")),
