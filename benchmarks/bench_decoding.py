@@ -2,10 +2,10 @@
 
 The clips are Lion-12 test utterances of all 12 datasets, synthesised in-process (the corpus's own voices and
 lengths), decoded by the same `lionrepro.evaluate.decode` as `lionrepro evaluate`, at batch 1 and at the tiny
-profile's batch size. The model is a seeded random `tiny` one, which never writes its end token, so every row runs
-to its token budget; the budget here is set to about what a trained model writes (its prefix, the transcript and the
-end token), so that the work per row is realistic. `extra_info` records both throughputs and their ratio; the test
-asserts only that both give the same hypotheses, never a time (this 2-core machine is shared).
+profile's batch size, with the profile's token budget. The model is the committed base (`[pretrain] out`), so the
+rows stop where a trained model stops, and a batch runs until its longest row ends, as in a real evaluation.
+`extra_info` records both throughputs and their ratio; the test asserts only that both give the same hypotheses,
+never a time (this 2-core machine is shared).
 """
 
 from __future__ import annotations
@@ -20,25 +20,25 @@ from lionrepro.config import load_profile
 from lionrepro.evaluate import TokenBudget, decode
 from lionrepro.lion12.plan import PlanConfig, plan
 from lionrepro.lion12.synth import render
-from lionrepro.lion12.text import vocabulary
-from lionrepro.model import build_model, build_processor, train_tokenizer
-from lionrepro.provenance import device_description
+from lionrepro.model import load_checkpoint
+from lionrepro.provenance import REPO_ROOT, device_description
+from lionrepro.train import FINAL_MODEL
 
-BUDGET = TokenBudget(per_second=6.0, extra=8)  # 14-38 tokens for Lion-12's 1-5 s clips
+PROFILE = load_profile("tiny")
+BUDGET = TokenBudget(**PROFILE["evaluate"]["budget"])
 GOAL = 5.0
-PER_DATASET = 5
+PER_DATASET = 8  # 96 clips: three full batches at the profile's batch size
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    texts = [" ".join(vocabulary(code, 120)[i : i + 6]) for code in ("en", "zh", "ta", "ms") for i in range(0, 114, 6)]
-    processor = build_processor(train_tokenizer(texts, vocab_size=1_500))
-    return build_model("tiny", processor, seed=0).eval(), processor
+    model, processor = load_checkpoint(REPO_ROOT / PROFILE["pretrain"]["out"] / FINAL_MODEL)
+    return model.eval(), processor
 
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    """The first 5 test utterances of each of the 12 datasets, as manifest rows pointing at FLAC files."""
+    """The first PER_DATASET test utterances of each of the 12 datasets, as manifest rows pointing at FLAC files."""
     config = PlanConfig(scale=0.002, seed=0, vocab_size=120, min_samples={"train": 1, "valid": 1, "test": PER_DATASET})
     by_dataset = defaultdict(list)
     for u in plan(config):
@@ -73,7 +73,7 @@ def _timed(fn):
 @pytest.mark.slow
 def test_batched_against_one_at_a_time_decoding(benchmark, tiny, rows):
     model, processor = tiny
-    batch_size = load_profile("tiny")["evaluate"]["batch_size"]
+    batch_size = PROFILE["evaluate"]["batch_size"]
 
     def batched():
         return decode(model, processor, rows, batch_size, budget=BUDGET, progress=False)

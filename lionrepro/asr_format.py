@@ -27,6 +27,7 @@ _HALF_WINDOW = 200  # half its n_fft, the reach of the STFT's centred window pas
 _PREFIX = re.compile(r"^\s*language\s+([^<\n]*?)\s*" + re.escape(ASR_TEXT))
 _PREFIX_ONLY = re.compile(r"^\s*language\s+(\w+)\s*$")  # the model stopped after naming a language
 _CHUNK = 64  # rows collated at a time by `training_targets`, to bound memory on a whole manifest
+_STAND_IN = np.zeros(TARGET_RATE // 10, dtype=np.float32)  # 0.1 s of silence: `training_targets`' audio
 _MODEL_INPUTS = ("input_ids", "attention_mask", "input_features", "input_features_mask")
 
 
@@ -59,8 +60,9 @@ def parse_output(text: str) -> tuple[str | None, str]:
     return predicted, text[match.end() :].strip()
 
 
-def _prompt(processor: Qwen3ASRProcessor) -> str:
-    """The chat template's generation prompt for one clip (one <|audio_pad|>, expanded by the processor)."""
+def prompt(processor: Qwen3ASRProcessor) -> str:
+    """The chat template's generation prompt for one clip (one <|audio_pad|>, expanded by the processor): every
+    inference prompt is this text, with as many audio placeholders as the clip needs."""
     conversation = [{"role": "user", "content": [{"type": "audio", "path": "clip"}]}]
     return processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
 
@@ -94,16 +96,20 @@ def _target_ids(processor: Qwen3ASRProcessor, target: str) -> list[int]:
     return processor.tokenizer(target + IM_END, add_special_tokens=False)["input_ids"]
 
 
-def collate(rows: list[dict], processor: Qwen3ASRProcessor, *, tags: bool) -> dict[str, torch.Tensor]:
+def collate(
+    rows: list[dict], processor: Qwen3ASRProcessor, *, tags: bool, audio: list[np.ndarray] | None = None
+) -> dict[str, torch.Tensor]:
     """A training batch: prompt + target + <|im_end|>, right-padded; labels are -100 except on target + <|im_end|>.
 
     Right padding keeps every row's tokens at positions 0.. as in generation (where positions follow the attention
     mask). The supervised span is located by tokenizing the target alone; the pre-tokenizer splits at the prompt's
     final newline and special tokens are atomic, so the joint tokenization ends with exactly those ids (checked).
+    `audio` replaces the rows' clips (read from their files by default).
     """
     targets = [target_text(row["text"], row["language"], tags=tags) for row in rows]
-    prompt = _prompt(processor)
-    batch = _inputs(processor, [prompt + target + IM_END for target in targets], _audio(rows), "right")
+    head = prompt(processor)
+    clips = _audio(rows) if audio is None else audio
+    batch = _inputs(processor, [head + target + IM_END for target in targets], clips, "right")
     labels = torch.full_like(batch["input_ids"], IGNORE_INDEX)
     lengths = batch["attention_mask"].sum(dim=1).tolist()
     for row, (target, length) in enumerate(zip(targets, lengths, strict=True)):
@@ -118,13 +124,18 @@ def collate(rows: list[dict], processor: Qwen3ASRProcessor, *, tags: bool) -> di
 
 def generation_batch(rows: list[dict], processor: Qwen3ASRProcessor) -> dict[str, torch.Tensor]:
     """The prompts alone (up to "<|im_start|>assistant\\n"), left-padded for `generate`; no language is forced."""
-    return _inputs(processor, [_prompt(processor)] * len(rows), _audio(rows), "left")
+    return _inputs(processor, [prompt(processor)] * len(rows), _audio(rows), "left")
 
 
 def training_targets(rows: list[dict], processor: Qwen3ASRProcessor, *, tags: bool) -> list[str]:
-    """The decoded supervised text of each row, exactly what the loss sees (the "no language tags" claim reads it)."""
+    """The decoded supervised text of each row, exactly what the loss sees (the "no language tags" claim reads it).
+
+    The labels do not depend on the audio (its tokens are never supervised), so a short silence stands in for each
+    clip: the same collation, without reading and featurising a whole manifest's audio.
+    """
     decoded = []
     for start in range(0, len(rows), _CHUNK):
-        labels = collate(rows[start : start + _CHUNK], processor, tags=tags)["labels"]
+        chunk = rows[start : start + _CHUNK]
+        labels = collate(chunk, processor, tags=tags, audio=[_STAND_IN] * len(chunk))["labels"]
         decoded += [processor.tokenizer.decode(row[row != IGNORE_INDEX].tolist()) for row in labels]
     return decoded

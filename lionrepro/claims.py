@@ -80,6 +80,11 @@ class Check:
         return f"{self.claim} / {self.kind} / {self.name}"
 
 
+def pending(claim_id: str, name: str, needs: str) -> Check:
+    """A measured check whose results do not exist yet: it says what would measure it, and never passes."""
+    return Check(claim_id, MEASURED, name, NOT_YET, "-", "-", f"not measured yet: {needs}")
+
+
 def rounded_like(value: Decimal, printed: Decimal) -> Decimal:
     """`value` rounded half-up to as many decimals as `printed` shows: the paper's own rounding."""
     return value.quantize(Decimal(1).scaleb(printed.as_tuple().exponent), rounding=ROUND_HALF_UP)

@@ -19,6 +19,7 @@ STAGES: dict[str, tuple[str | None, str]] = {
     "pretrain-base": ("lionrepro.stages.pretrain_base", "train the tiny profile's base model (en, zh, ms; with tags)"),
     "train": ("lionrepro.stages.train", "fine-tune from a base checkpoint on the balanced manifest"),
     "evaluate": ("lionrepro.stages.evaluate", "decode a test manifest with a checkpoint and score it"),
+    "experiments": ("lionrepro.stages.experiments", "the recipe and its ablations from one base, scored side by side"),
     "speed": ("lionrepro.stages.speed", "latency and throughput of the architectures, side by side"),
     "cost": ("lionrepro.stages.cost", "training throughput and projected GPU-hours and dollars"),
     "tables": ("lionrepro.stages.tables", "regenerate tables/ from the paper's data and results files"),

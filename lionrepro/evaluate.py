@@ -212,6 +212,11 @@ def write_hypotheses(path: Path, hypotheses: Sequence[dict[str, Any]]) -> None:
     write_text_atomic(path, "".join(json.dumps(h, ensure_ascii=False) + "\n" for h in hypotheses))
 
 
+def read_hypotheses(path: Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 def evaluate(
     model: Any,
     processor: Any,
@@ -242,6 +247,7 @@ def evaluate(
         "provenance": provenance(**provenance_fields),
         "decoding": {
             "batch_size": batch_size,
+            "prompt": asr_format.prompt(processor),
             "budget": asdict(budget),
             "device": str(model.device),
             "dtype": str(model.dtype),

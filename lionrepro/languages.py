@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -30,3 +31,9 @@ def language(code_or_name: str) -> Language:
         known = ", ".join(f"{c} ({lang.name})" for c, lang in LANGUAGES.items())
         raise ValueError(f"unknown language {code_or_name!r}; expected one of {known}")
     return LANGUAGES[key]
+
+
+def names_a_language(text: str) -> bool:
+    """Whether a word of `text` is a language's name or code (English, Chinese, Mandarin, zh, ...): what a language
+    tag would have to contain. Words are runs of letters, so `<|im_start|>user` reads as `im`, `start`, `user`."""
+    return any(word.lower() in _ALIASES or word.lower() in LANGUAGES for word in re.findall(r"[A-Za-z]+", text))

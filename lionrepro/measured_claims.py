@@ -12,14 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lionrepro import paper
-from lionrepro.claims import CAVEAT, FAILS, HOLDS, MEASURED, NOT_HERE, NOT_YET, Check, claim, fmt, rounded_like
+from lionrepro import experiment_claims, paper
+from lionrepro.claims import CAVEAT, FAILS, HOLDS, MEASURED, NOT_HERE, Check, claim, fmt, pending, rounded_like
 from lionrepro.manifest import read_manifest
 from lionrepro.provenance import read_json, results_dir
-
-
-def pending(claim_id: str, name: str, needs: str) -> Check:
-    return Check(claim_id, MEASURED, name, NOT_YET, "-", "-", f"not measured yet: {needs}")
 
 
 def _shares(counts: Counter) -> str:
@@ -251,15 +247,9 @@ def cost() -> list[Check]:
 
 CHECKS = {
     "balanced_counts": balanced_counts,
-    "no_language_tags": lambda: [
-        pending("no_language_tags", "training targets and prompts", "needs the tiny fine-tuning run (issue 5)")
-    ],
-    "average_error": lambda: [
-        pending("average_error", "12-benchmark average", "needs the tiny fine-tuning and evaluation (issue 5)")
-    ],
-    "competitive": lambda: [
-        pending("competitive", "recipe against the language-tag ablation", "needs the tiny ablations (issue 5)")
-    ],
+    "no_language_tags": experiment_claims.no_language_tags,
+    "average_error": experiment_claims.average_error,
+    "competitive": experiment_claims.competitive,
     "speedup": speedup,
     "cost": cost,
     "model_size": model_size,

@@ -107,3 +107,22 @@ def claims_table(checks: list[Check], source: str) -> Table:
     rows = [[c.claim, c.kind, c.name, c.verdict, c.expected, c.observed, c.detail] for c in checks]
     headers = ["claim", "check", "name", "verdict", "expected", "observed", "detail"]
     return Table("claims", "Claims: verdicts of every check", headers, rows, source)
+
+
+def tiny_table2(summary: dict, source: str) -> Table:
+    """Table 2's layout for our experiments: the 12 Lion-12 test sets, their average, and the share of hypotheses
+    in the spoken language, one row per run (the base first), with each run's description."""
+    columns = [b.column for b in paper.BENCHMARKS]
+    headers = ["run", *columns, "Avg", "in spoken language %", "what"]
+    rows = []
+    for name, run in summary["runs"].items():
+        cells = [f"{run['benchmarks'][c]:.2f}" if c in run["benchmarks"] else "-" for c in columns]
+        average = "-" if run["average_12"] is None else f"{run['average_12']:.2f}"
+        rows.append([name, *cells, average, f"{100 * run['implicit_lid']['overall']:.1f}", run["what"]])
+    return Table(
+        "table2_tiny",
+        "Table 2's layout for the tiny experiments: WER/CER % on Lion-12's held-out test sets (lower is better)",
+        headers,
+        rows,
+        source,
+    )

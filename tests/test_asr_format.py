@@ -112,6 +112,14 @@ def test_training_targets_without_tags_name_no_language(processor, rows):
     assert "language Tamil<asr_text>" in training_targets(rows, processor, tags=True)[2]
 
 
+@pytest.mark.parametrize("tags", [False, True])
+def test_training_targets_are_the_labels_of_the_real_batch(processor, rows, tags):
+    """The claim reads targets collated with a stand-in silence: they must be the labels the real clips give."""
+    labels = collate(rows, processor, tags=tags)["labels"]
+    real = [processor.tokenizer.decode(row[row != IGNORE_INDEX].tolist()) for row in labels]
+    assert training_targets(rows, processor, tags=tags) == real
+
+
 def test_generation_batch_is_the_left_padded_prompt(processor, rows):
     batch = generation_batch(rows, processor)
     assert set(batch) == {"input_ids", "attention_mask", "input_features", "input_features_mask"}

@@ -1,8 +1,10 @@
 """Lion-12's plan at the default (tiny profile) settings, without synthesising: text, sizes, voices.
 
-These checks need no audio, so they run over the full default corpus (about 12,000 utterances) in a few seconds.
+These checks need no audio, so they run over the full default corpus (about 36,000 utterances: 12,000 in Table 1's
+splits, 24,000 in the `pretrain` split) in a few seconds.
 """
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 
@@ -13,9 +15,10 @@ from opencc import OpenCC
 from lionrepro import paper
 from lionrepro.config import load_profile
 from lionrepro.lion12.build import Lion12Config
+from lionrepro.lion12.plan import PRETRAIN_SPLIT, split_sizes, word_ranges
 from lionrepro.lion12.plan import plan as make_plan
-from lionrepro.lion12.plan import split_sizes, word_ranges
 from lionrepro.lion12.text import vocabulary
+from lionrepro.lion12.voices import dataset_slug
 
 # lingua restricted to the paper's four languages: among all languages, Malay is read as Indonesian (the two share
 # most of their vocabulary), which says nothing about our generator.
@@ -158,3 +161,39 @@ def test_a_different_seed_gives_a_different_corpus(config):
     differing = sum(a.text != b.text for a, b in zip(first, second, strict=True))
     assert differing > 0.99 * len(first)
     assert make_plan(config.plan_config()) == first  # and the same seed, the same plan
+
+
+def test_the_profile_asks_for_pretrain_sentences_in_every_language_but_tamil(config, utterances):
+    assert config.pretrain_per_language == 8000 and config.pretrain_languages == ("en", "zh", "ms")
+    assert {u.split for u in utterances} == {*paper.SPLITS, PRETRAIN_SPLIT}
+    pretrain = [u for u in utterances if u.split == PRETRAIN_SPLIT]
+    assert Counter(u.language for u in pretrain) == {"en": 8000, "zh": 8000, "ms": 8000}
+    per_dataset = Counter((u.language, u.dataset) for u in pretrain)
+    for code in config.pretrain_languages:  # dealt round-robin over every dataset of the language
+        shares = [per_dataset[(row.language.code, row.dataset)] for row in paper.table1() if row.language.code == code]
+        assert max(shares) - min(shares) <= 1 and min(shares) > 0, (code, shares)
+    assert all(f"-{PRETRAIN_SPLIT}-" in u.id and f"/audio/{PRETRAIN_SPLIT}/" in u.audio for u in pretrain)
+    assert len({u.id for u in utterances}) == len(utterances)
+
+
+def test_pretrain_sentences_are_distinct_and_in_no_table1_split_of_their_language(utterances):
+    for code in ("en", "zh", "ms"):
+        pretrain = [u.text for u in utterances if u.language == code and u.split == PRETRAIN_SPLIT]
+        assert len(pretrain) == len(set(pretrain)), code
+        for split in paper.SPLITS:
+            table1 = {u.text for u in utterances if u.language == code and u.split == split}
+            assert table1 and not table1 & set(pretrain), (code, split)
+
+
+def test_no_pretrain_utterance_is_read_by_a_held_out_speaker(utterances):
+    heldout = [u for u in utterances if u.speaker.endswith("-heldout")]
+    assert {u.split for u in heldout} == {"test"}
+    pretrain = [u for u in utterances if u.split == PRETRAIN_SPLIT]
+    for u in pretrain:  # a training speaker of the utterance's own dataset
+        assert u.speaker.startswith(f"{dataset_slug(u.language, u.dataset)}-s"), (u.id, u.speaker)
+    assert not {_variant(u.voice) for u in heldout} & {_variant(u.voice) for u in pretrain}
+
+
+def test_the_pretrain_split_leaves_table1_splits_unchanged(config, utterances):
+    without = make_plan(dataclasses.replace(config.plan_config(), pretrain_per_language=0))
+    assert without == [u for u in utterances if u.split != PRETRAIN_SPLIT]

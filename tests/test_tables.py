@@ -38,3 +38,19 @@ def test_printed_numbers_keep_their_trailing_zeros(tmp_path):
     # tabulate would turn "2.10" into "2.1" if it parsed numbers; the paper's strings must survive as printed.
     markdown = _generated(tables.printed_table("table2", "table2"), tmp_path)["md"]
     assert "| 2.10 " in markdown and "| 74.50 " in markdown
+
+
+def test_tiny_table2_puts_each_run_in_table2_columns_with_its_average_and_language_share():
+    columns = [b.column for b in tables.paper.BENCHMARKS]
+    run = {
+        "benchmarks": {c: 10.0 + i for i, c in enumerate(columns) if c != "ms_Fleurs"},
+        "average_12": None,
+        "implicit_lid": {"overall": 0.9876},
+        "what": "a run missing one test set",
+    }
+    summary = {"runs": {"base": {**run, "benchmarks": dict.fromkeys(columns, 50.0), "average_12": 50.0}, "recipe": run}}
+    table = tables.tiny_table2(summary, "summary.json")
+    assert table.headers == ["run", *columns, "Avg", "in spoken language %", "what"]
+    base, recipe = table.rows
+    assert base[1:14] == ["50.00"] * 13 and base[14] == "98.8"
+    assert recipe[1] == "10.00" and recipe[columns.index("ms_Fleurs") + 1] == "-" and recipe[13] == "-"

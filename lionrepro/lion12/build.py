@@ -33,13 +33,13 @@ from tqdm import tqdm
 
 from lionrepro import paper
 from lionrepro.ingest import IngestResult, ingest_split, summarise
-from lionrepro.lion12.plan import PlanConfig, plan
+from lionrepro.lion12.plan import PRETRAIN_SPLIT, PlanConfig, plan
 from lionrepro.lion12.synth import SAMPLE_RATE, Utterance, shard_command, shard_input
 from lionrepro.lion12.voices import dataset_slug
 from lionrepro.manifest import write_manifest
 from lionrepro.provenance import provenance, read_json, write_json_atomic
 
-GENERATOR_VERSION = 1  # bump whenever a change to this package changes the corpus it builds
+GENERATOR_VERSION = 2  # bump whenever a change to this package changes the corpus it builds
 _PACKAGES = ("espeakng-loader", "wordfreq", "opencc-python-reimplemented", "numpy", "soxr", "soundfile", "datasets")
 
 
@@ -51,6 +51,8 @@ class Lion12Config:
     seed: int = 0
     vocab_size: int = 120
     min_samples: dict[str, int] = field(default_factory=lambda: {"train": 20, "valid": 20, "test": 50})
+    pretrain_per_language: int = 0  # the `pretrain` split (see lion12.plan): the base model's own training data
+    pretrain_languages: tuple[str, ...] = ()
     max_seconds: float = 20.0
     shard_size: int = 500
     workers: int = 2
@@ -60,6 +62,7 @@ class Lion12Config:
     def from_profile(cls, profile: dict[str, Any], **overrides: Any) -> Lion12Config:
         section = {k: v for k, v in profile.get("data", {}).items() if k in {f.name for f in fields(cls)}}
         values = {"seed": profile.get("seed", 0), **section, **{k: v for k, v in overrides.items() if v is not None}}
+        values["pretrain_languages"] = tuple(values.get("pretrain_languages", ()))
         if values.get("cache_dir"):
             values["cache_dir"] = Path(values["cache_dir"]).expanduser()
         else:
@@ -79,7 +82,18 @@ class Lion12Config:
         return base / "lion12" / self.key()
 
     def plan_config(self) -> PlanConfig:
-        return PlanConfig(self.scale, self.seed, self.vocab_size, dict(self.min_samples))
+        return PlanConfig(
+            self.scale,
+            self.seed,
+            self.vocab_size,
+            dict(self.min_samples),
+            self.pretrain_per_language,
+            self.pretrain_languages,
+        )
+
+    def splits(self) -> tuple[str, ...]:
+        """Table 1's splits, then `pretrain` when the configuration asks for one."""
+        return (*paper.SPLITS, PRETRAIN_SPLIT) if self.pretrain_per_language else paper.SPLITS
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,7 @@ class Lion12Build:
     key: str
     manifests: dict[str, Path]
     summary: list[dict[str, Any]]  # per (language, dataset): samples and hours per split
+    pretrain: dict[str, dict[str, float]]  # per language: samples and hours of the `pretrain` split
     skipped: dict[str, Any]
     synthesis: dict[str, Any]  # when the corpus was made: utterances, seconds, workers
     synthesised: int  # utterances this call synthesised
@@ -111,7 +126,7 @@ def build(config: Lion12Config) -> Lion12Build:
     started = time.perf_counter()
     frames, synthesised = _synthesise(utterances, root, config.shard_size, config.workers)
     synthesis_seconds = time.perf_counter() - started
-    _save_datasets(root, utterances, frames)
+    _save_datasets(root, utterances, frames, config.splits())
     results = [
         ingest_split(
             load_split(root, row.language.code, row.dataset, split),
@@ -125,9 +140,10 @@ def build(config: Lion12Config) -> Lion12Build:
             id_column="key",
         )
         for row in paper.table1()
-        for split in paper.SPLITS
+        for split in config.splits()
+        if split != PRETRAIN_SPLIT or row.language.code in config.pretrain_languages
     ]
-    manifests = {split: root / "manifests" / f"{split}.jsonl" for split in paper.SPLITS}
+    manifests = {split: root / "manifests" / f"{split}.jsonl" for split in config.splits()}
     for split, path in manifests.items():
         write_manifest(path, (row for result in results if result.split == split for row in result.rows))
     record = {
@@ -135,7 +151,8 @@ def build(config: Lion12Config) -> Lion12Build:
         "content": config.content(),
         "provenance": provenance(seed=config.seed),
         "manifests": {split: str(path.relative_to(root)) for split, path in manifests.items()},
-        "summary": _summary(results),
+        "summary": _summary([result for result in results if result.split in paper.SPLITS]),
+        "pretrain": _pretrain_summary([result for result in results if result.split == PRETRAIN_SPLIT]),
         "skipped": summarise(results),
         "synthesis": {"utterances": synthesised, "seconds": synthesis_seconds, "workers": config.workers},
     }
@@ -149,6 +166,7 @@ def _load(root: Path, record: dict[str, Any], *, synthesised: int = 0) -> Lion12
         key=record["key"],
         manifests={split: root / path for split, path in record["manifests"].items()},
         summary=record["summary"],
+        pretrain=record["pretrain"],
         skipped=record["skipped"],
         synthesis=record["synthesis"],
         synthesised=synthesised,
@@ -182,7 +200,7 @@ def _run_shard(utterances: list[Utterance], root: Path, marker: Path) -> None:
         raise RuntimeError(f"synthesis of shard {marker.stem} failed ({done.returncode}):\n{done.stderr[-2000:]}")
 
 
-def _save_datasets(root: Path, utterances: list[Utterance], frames: dict[str, int]) -> None:
+def _save_datasets(root: Path, utterances: list[Utterance], frames: dict[str, int], splits: tuple[str, ...]) -> None:
     """One DatasetDict per Table 1 dataset, audio paths relative to the dataset's folder.
 
     The paths are stored as plain strings: `save_to_disk` would embed the bytes of every file an `Audio` column
@@ -191,10 +209,12 @@ def _save_datasets(root: Path, utterances: list[Utterance], frames: dict[str, in
     for row in paper.table1():
         code, name = row.language.code, row.dataset
         slug = dataset_slug(code, name)
-        splits = {}
-        for split in paper.SPLITS:
+        tables = {}
+        for split in splits:
             chosen = [u for u in utterances if u.language == code and u.dataset == name and u.split == split]
-            splits[split] = datasets.Dataset.from_dict(
+            if not chosen and split == PRETRAIN_SPLIT:
+                continue
+            tables[split] = datasets.Dataset.from_dict(
                 {
                     "id": [u.id for u in chosen],
                     "key": [u.id.rsplit("-", 1)[1] for u in chosen],
@@ -206,7 +226,7 @@ def _save_datasets(root: Path, utterances: list[Utterance], frames: dict[str, in
                 }
             )
         with _quiet_datasets():
-            datasets.DatasetDict(splits).save_to_disk(str(root / slug / "hf"))
+            datasets.DatasetDict(tables).save_to_disk(str(root / slug / "hf"))
 
 
 @contextmanager
@@ -240,3 +260,13 @@ def _summary(results: list[IngestResult]) -> list[dict[str, Any]]:
         entry["samples"][result.split] = len(result.rows)
         entry["hours"][result.split] = sum(r["duration"] for r in result.rows) / 3600
     return list(rows.values())
+
+
+def _pretrain_summary(results: list[IngestResult]) -> dict[str, dict[str, float]]:
+    """Per language: utterances and hours of the `pretrain` split."""
+    languages: dict[str, dict[str, float]] = {}
+    for result in results:
+        entry = languages.setdefault(result.language, {"samples": 0, "hours": 0.0})
+        entry["samples"] += len(result.rows)
+        entry["hours"] += sum(r["duration"] for r in result.rows) / 3600
+    return languages

@@ -4,6 +4,11 @@ Sizes are Table 1's counts times one `scale`, rounded, with a floor per split so
 give a meaningful error rate; above the floors the paper's imbalance across datasets and languages is kept, which is
 what Algorithm 1 has to fix. Sentence lengths follow each corpus's mean utterance duration in Table 1, mapped into a
 short per-language word range so that utterances stay about 1-4 s long.
+
+Besides Table 1's splits, the plan holds a `pretrain` split: the stand-in for the data a released Qwen3-ASR was trained
+on before anyone fine-tunes it. It has `pretrain_per_language` sentences in each of `pretrain_languages`, drawn after
+every Table 1 sentence (so each is distinct from every test, valid and train sentence), dealt round-robin over the
+language's datasets and read by their training speakers only: the held-out test voices stay unheard.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class PlanConfig:
     seed: int
     vocab_size: int
     min_samples: dict[str, int]  # floor per split
+    pretrain_per_language: int = 0
+    pretrain_languages: tuple[str, ...] = ()
+
+
+PRETRAIN_SPLIT = "pretrain"
 
 
 def split_sizes(scale: float, min_samples: dict[str, int]) -> dict[tuple[str, str], dict[str, int]]:
@@ -73,13 +83,18 @@ def plan(config: PlanConfig) -> list[Utterance]:
         for key in datasets
         for split in reversed(paper.SPLITS)
     }
+    for code in config.pretrain_languages:
+        own = [key for key in datasets if key[0] == code]
+        drawn = [pools[code].draw(1, lengths[own[i % len(own)]])[0] for i in range(config.pretrain_per_language)]
+        for j, key in enumerate(own):
+            sentences[(key, PRETRAIN_SPLIT)] = drawn[j :: len(own)]
     utterances = []
     for d, (code, name) in enumerate(datasets):
         style, slug = STYLES[name], dataset_slug(code, name)
         training, heldout = speakers[(code, name)][:-1], speakers[(code, name)][-1]
-        for s, split in enumerate(paper.SPLITS):
+        for s, split in enumerate((*paper.SPLITS, PRETRAIN_SPLIT)):
             rng = np.random.default_rng([config.seed, 3, d, s])
-            for i, text in enumerate(sentences[((code, name), split)]):
+            for i, text in enumerate(sentences.get(((code, name), split), [])):
                 use_heldout = split == "test" and i % _HELDOUT_SHARE == 0
                 speaker = heldout if use_heldout else training[int(rng.integers(len(training)))]
                 uid = f"{slug}-{split}-{i:06d}"

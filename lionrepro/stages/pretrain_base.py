@@ -2,8 +2,9 @@
 
 Qwen3-ASR was trained with language tags on languages that include English, Mandarin and Malay but not Tamil, while
 its tokenizer still covers Tamil script. The base is made the same way: a byte-level BPE tokenizer over the training
-text of all four languages of Lion-12, the `tiny` model, trained on English, Mandarin and Malay rows only, with
-`language {Name}<asr_text>...` targets. Everything is seeded, so the command reproduces the committed checkpoint
+text of all four languages of Lion-12, the `tiny` model, trained on Lion-12's `pretrain` split (English, Mandarin and
+Malay sentences that are in no Table 1 split, read by training voices only), with `language {Name}<asr_text>...`
+targets. Everything is seeded, so the command reproduces the committed checkpoint
 (bit for bit on the same CPU setup). Settings: the profile's `[pretrain]` section; its `[pretrain.train]` table holds
 the training settings (`lionrepro.train.TrainConfig`). A profile that starts from a released checkpoint names it in
 `[pretrain] base` and has nothing to pretrain.
@@ -17,24 +18,25 @@ from pathlib import Path
 from lionrepro.config import load_profile
 from lionrepro.manifest import read_manifest
 from lionrepro.model import build_model, build_processor, train_tokenizer
-from lionrepro.provenance import results_dir
 from lionrepro.stages.train import add_training_arguments, data_summary, run_training, training_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", type=Path, help="rows to train on (default: the profile's `rows` choice)")
+    parser.add_argument("--manifest", type=Path, help="rows to train on (default: the data stage's pretrain split)")
     parser.add_argument("--text-manifest", type=Path, help="tokenizer text (default: the data stage's train split)")
     add_training_arguments(parser)
 
 
-def _manifests(args: argparse.Namespace, section: dict) -> tuple[Path, Path]:
+def _manifests(args: argparse.Namespace) -> tuple[Path, Path]:
     """(rows to train on, text for the tokenizer): the command line's, else the data stage's."""
     if args.manifest and args.text_manifest:
         return args.manifest, args.text_manifest
-    summary = data_summary()
-    split = Path(summary["manifests"]["train"])
-    rows = Path(summary["balanced_manifest"]) if section["rows"] == "balanced" else split
-    return args.manifest or rows, args.text_manifest or split
+    manifests = data_summary()["manifests"]
+    if "pretrain" not in manifests and not args.manifest:
+        raise SystemExit(
+            "the data stage built no `pretrain` split: set [data] pretrain_per_language or pass --manifest"
+        )
+    return args.manifest or Path(manifests["pretrain"]), args.text_manifest or Path(manifests["train"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"profile {profile['name']!r} starts from the released {section['base']}: nothing to pretrain")
         return 2
     config = training_config(section["train"], args, profile, tags=True)
-    manifest, text_manifest = _manifests(args, section)
+    manifest, text_manifest = _manifests(args)
     texts = sorted({row["text"] for row in read_manifest(text_manifest)})
     processor = build_processor(train_tokenizer(texts, section["tokenizer_vocab"]))
     model = build_model(section["model"], processor, seed=config.seed)
-    languages = set(section["languages"])
+    languages = set(profile["data"]["pretrain_languages"])  # a --manifest with Tamil rows is still trained without
     rows = [row for row in read_manifest(manifest) if row["language"] in languages]
-    out = args.out or results_dir() / "base"
+    out = args.out or Path(section["out"])
     return run_training(
         config,
         model,

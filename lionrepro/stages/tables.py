@@ -9,7 +9,7 @@ from lionrepro import balance, tables
 from lionrepro.claims import claims_file, load_checks
 from lionrepro.measured_claims import measurement_runs
 from lionrepro.paper_arithmetic import table1_train_plan
-from lionrepro.provenance import git_commit
+from lionrepro.provenance import git_commit, read_json, results_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,13 @@ def run(args: argparse.Namespace) -> int:
         tables.table1_balanced({r: table1_train_plan(r, seed=args.seed) for r in balance.READINGS}),
     ]
     built += measured_tables()
+    experiments = results_dir() / "experiments" / "summary.json"
+    if experiments.exists():
+        summary = read_json(experiments)
+        prov = summary["provenance"]
+        built.append(tables.tiny_table2(summary, f"{experiments} ({prov['device']}, commit {prov['commit'][:12]})"))
+    else:
+        print(f"{experiments} not found: run `lionrepro experiments`; tables/table2_tiny.* not regenerated")
     verdicts = claims_file()
     if verdicts.exists():
         built.append(tables.claims_table(load_checks(verdicts), str(verdicts)))

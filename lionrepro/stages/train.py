@@ -16,7 +16,7 @@ from typing import Any
 
 from lionrepro.asr_format import training_targets
 from lionrepro.config import load_profile
-from lionrepro.languages import language
+from lionrepro.languages import names_a_language
 from lionrepro.manifest import read_manifest
 from lionrepro.model import load_checkpoint
 from lionrepro.provenance import provenance, read_json, results_dir, write_json_atomic
@@ -81,7 +81,7 @@ def target_check(rows: list[dict], processor: Any, *, tags: bool) -> dict[str, A
     distinct = list({(row["language"], row["text"]): row for row in rows}.values())
     targets = training_targets(distinct, processor, tags=tags)
     prefixes = Counter(target.split("<asr_text>", 1)[0] for target in targets)
-    naming = sum(count for prefix, count in prefixes.items() if _names_language(prefix))
+    naming = sum(count for prefix, count in prefixes.items() if names_a_language(prefix))
     return {
         "tags": tags,
         "rows": len(distinct),
@@ -89,17 +89,6 @@ def target_check(rows: list[dict], processor: Any, *, tags: bool) -> dict[str, A
         "naming_a_language": naming,
         "examples": targets[:_EXAMPLES],
     }
-
-
-def _names_language(prefix: str) -> bool:
-    """Whether a word of the prefix is a language's name or code (English, Chinese, Mandarin, zh, ...)."""
-    for word in prefix.split():
-        try:
-            language(word)
-        except ValueError:
-            continue
-        return True
-    return False
 
 
 def write_record(

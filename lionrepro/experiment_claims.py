@@ -1,0 +1,237 @@
+"""The measured halves of the claims that rest on the tiny experiments: no language tags, average error, competitive.
+
+They read `<results>/experiments/summary.json` (lionrepro/stages/experiments.py) and the files it names: the recipe's
+training record (its supervised targets), its evaluation (the inference prompt, the hypotheses' languages) and the
+paired-bootstrap comparisons. A difference between two runs is called one only when its bootstrap interval excludes
+zero; every verdict states the numbers it rests on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lionrepro.claims import CAVEAT, FAILS, HOLDS, MEASURED, Check, claim, fmt, pending
+from lionrepro.languages import LANGUAGES, names_a_language
+from lionrepro.provenance import read_json, results_dir
+
+RECIPE, BASE, NATURAL, TAGS, CONTROL = "recipe", "base", "natural", "tags", "control"
+
+
+def _summary() -> tuple[Path, dict[str, Any]] | None:
+    path = results_dir() / "experiments" / "summary.json"
+    return (path, read_json(path)) if path.exists() else None
+
+
+def _evidence(path: Path, summary: dict[str, Any], *runs: str) -> dict[str, Any]:
+    prov = summary["provenance"]
+    return {
+        "summary": str(path),
+        "commit": prov["commit"],
+        "device": prov["device"],
+        "created": prov["created_utc"],
+        **{run: summary["runs"][run]["results"] for run in runs if run in summary["runs"]},
+    }
+
+
+def _missing(claim_id: str, names: tuple[str, ...], summary: dict[str, Any] | None, *runs: str) -> list[Check] | None:
+    """`not measured yet` checks when the experiments (or the runs these checks need) have not run."""
+    if summary is None:
+        return [pending(claim_id, name, "no experiments summary: run `lionrepro experiments`") for name in names]
+    absent = [run for run in runs if run not in summary["runs"]]
+    if absent:
+        return [pending(claim_id, name, f"runs {absent} missing: run `lionrepro experiments`") for name in names]
+    return None
+
+
+def _interval(stat: dict[str, Any]) -> str:
+    return f"{fmt(stat['difference'])} points (95% CI {fmt(stat['low'])} to {fmt(stat['high'])})"
+
+
+def no_language_tags() -> list[Check]:
+    names = ("training targets", "inference prompt", "implicit language identification")
+    found = _summary()
+    missing = _missing("no_language_tags", names, found and found[1], RECIPE, TAGS)
+    if missing:
+        return missing
+    path, summary = found
+    recipe, tags = summary["runs"][RECIPE], summary["runs"][TAGS]
+    targets = read_json(Path(recipe["train_record"]))["provenance"]["training_targets"]
+    tagged = read_json(Path(tags["train_record"]))["provenance"]["training_targets"]
+    prompt = read_json(Path(recipe["results"]))["decoding"]["prompt"]
+    lid, tagged_share = recipe["implicit_lid"], tags["implicit_lid"]["overall"]
+    threshold = Decimal(claim("no_language_tags")["implicit_lid_share"])
+    share = Decimal(str(lid["overall"]))
+    per_language = ", ".join(f"{code} {fmt(100 * v, 1)}%" for code, v in sorted(lid["per_language"].items()))
+    evidence = _evidence(path, summary, RECIPE, TAGS) | {"train_record": recipe["train_record"]}
+    return [
+        Check(
+            "no_language_tags",
+            MEASURED,
+            names[0],
+            HOLDS if targets["naming_a_language"] == 0 and targets["tags"] is False else FAILS,
+            "no supervised target names a language",
+            f"{targets['naming_a_language']} of {targets['rows']} distinct targets name a language; "
+            f"prefixes {targets['prefixes']}",
+            "Decoded from the labels the loss sees (every distinct row of the recipe's training manifest). The "
+            f"language-tag ablation's targets, checked the same way, name a language in {tagged['naming_a_language']}"
+            f" of {tagged['rows']}: the check tells the two apart.",
+            evidence,
+        ),
+        Check(
+            "no_language_tags",
+            MEASURED,
+            names[1],
+            FAILS if names_a_language(prompt) else HOLDS,
+            "the inference prompt names no language (nothing forced)",
+            repr(prompt),
+            "The generation prompt of the recipe's evaluation; the model writes the `language X<asr_text>` prefix "
+            "itself.",
+            evidence,
+        ),
+        Check(
+            "no_language_tags",
+            MEASURED,
+            names[2],
+            HOLDS if share >= threshold else FAILS,
+            f"at least {fmt(100 * threshold, 0)}% of hypotheses written in the spoken language",
+            f"{fmt(100 * share, 1)}% ({per_language})",
+            f"{claim('no_language_tags')['implicit_lid_reason']}. Script for Mandarin and Tamil, lingua between "
+            f"English and Malay (lionrepro.lid). The language-tag ablation: {fmt(100 * tagged_share, 1)}%; the base, "
+            f"never trained on Tamil: {fmt(100 * summary['runs'][BASE]['implicit_lid']['overall'], 1)}%.",
+            evidence,
+        ),
+    ]
+
+
+def average_error() -> list[Check]:
+    names = ("recipe against the base, 12 test sets", "recipe against the base, Tamil", "worst language")
+    found = _summary()
+    missing = _missing("average_error", names, found and found[1], BASE, RECIPE, NATURAL)
+    if missing:
+        return missing
+    path, summary = found
+    runs, comparisons = summary["runs"], summary["comparisons"]
+    versus_base, versus_natural = comparisons[f"{RECIPE}-vs-{BASE}"], comparisons[f"{RECIPE}-vs-{NATURAL}"]
+    evidence = _evidence(path, summary, BASE, RECIPE, NATURAL)
+    tolerance = Decimal(claim("average_error")["measured_tolerance"])
+    overall, tamil = versus_base["average_12"], versus_base["languages"]["ta"]
+    worse = {code: stat for code, stat in versus_base["languages"].items() if stat["difference"] > float(tolerance)}
+    control = runs.get(CONTROL)
+    control_note = (
+        f" The control (same budget, no Tamil) averages {fmt(control['average_12'])}: extra training alone."
+        if control
+        else ""
+    )
+    recipe_worst = max(runs[RECIPE]["languages"], key=runs[RECIPE]["languages"].get)
+    natural_worst = max(runs[NATURAL]["languages"], key=runs[NATURAL]["languages"].get)
+    worst_stat = versus_natural["languages"][natural_worst]
+    recipe_worst_value, natural_worst_value = (
+        runs[RECIPE]["languages"][recipe_worst],
+        runs[NATURAL]["languages"][natural_worst],
+    )
+    return [
+        Check(
+            "average_error",
+            MEASURED,
+            names[0],
+            _better(overall, worse),
+            "the recipe lowers the 12-set average below the base's, no language more than "
+            f"{fmt(tolerance, 0)} points worse",
+            f"{fmt(overall['b'])} against the base's {fmt(overall['a'])}: {_interval(overall)}",
+            "Mean of the 12 test sets' corpus-level rates (Table 2's aggregation) on Lion-12's held-out sentences and "
+            "voices. "
+            + (
+                "More than the tolerance worse than the base: "
+                + ", ".join(
+                    f"{LANGUAGES[c].name} +{fmt(w['difference'])} ({'' if w['significant'] else 'not '}significant)"
+                    for c, w in worse.items()
+                )
+                + "."
+                if worse
+                else "No language more than the tolerance worse than the base."
+            )
+            + control_note,
+            evidence,
+        ),
+        Check(
+            "average_error",
+            MEASURED,
+            names[1],
+            _better(tamil, {}),
+            "Tamil, which the base never heard, is learned",
+            f"{fmt(tamil['b'])} against the base's {fmt(tamil['a'])}: {_interval(tamil)}",
+            "Mean WER of the four Tamil test sets.",
+            evidence,
+        ),
+        Check(
+            "average_error",
+            MEASURED,
+            names[2],
+            HOLDS if recipe_worst_value < natural_worst_value and worst_stat["significant"] else FAILS,
+            "balancing lowers the worst language's error (against natural proportions)",
+            f"recipe's worst {LANGUAGES[recipe_worst].name} {fmt(recipe_worst_value)}; natural proportions' worst "
+            f"{LANGUAGES[natural_worst].name} {fmt(natural_worst_value)}; recipe minus natural on "
+            f"{LANGUAGES[natural_worst].name}: {_interval(worst_stat)}",
+            "What Algorithm 1 is for: no language left behind. Natural proportions' 12-set average is "
+            f"{fmt(runs[NATURAL]['average_12'])} against the recipe's {fmt(runs[RECIPE]['average_12'])}.",
+            evidence,
+        ),
+        _starved(runs, versus_natural, evidence),
+    ]
+
+
+def _starved(runs: dict[str, Any], versus_natural: dict[str, Any], evidence: dict[str, Any]) -> Check:
+    """The language natural proportions give the fewest rows, chosen from the training records before any score."""
+    shares = read_json(Path(runs[NATURAL]["train_record"]))["rows_per_language"]
+    code = min(shares, key=shares.get)
+    stat = versus_natural["languages"][code]
+    total = sum(shares.values())
+    return Check(
+        "average_error",
+        MEASURED,
+        "the language natural proportions starve",
+        HOLDS if stat["significant"] and stat["difference"] < 0 else FAILS,
+        "balancing lowers the error of the language with the smallest natural share",
+        f"{LANGUAGES[code].name} ({fmt(100 * shares[code] / total, 1)}% of natural rows, 25% balanced): "
+        f"{fmt(stat['b'])} balanced against {fmt(stat['a'])} natural: {_interval(stat)}",
+        "Algorithm 1's purpose in the paper's words: equal utterances per language, so that no language is "
+        "under-represented; the language is the one with the fewest training rows, known before training.",
+        evidence,
+    )
+
+
+def _better(stat: dict[str, Any], worse: dict[str, Any]) -> str:
+    """Holds when `b` is significantly lower than `a` (with a caveat when some language got worse)."""
+    if not (stat["significant"] and stat["difference"] < 0):
+        return FAILS
+    return CAVEAT if worse else HOLDS
+
+
+def competitive() -> list[Check]:
+    names = ("recipe against the language-tag ablation",)
+    found = _summary()
+    missing = _missing("competitive", names, found and found[1], RECIPE, TAGS)
+    if missing:
+        return missing
+    path, summary = found
+    stat = summary["comparisons"][f"{RECIPE}-vs-{TAGS}"]["average_12"]
+    tolerance = Decimal(claim("competitive")["relative_tolerance"])
+    allowed = Decimal(str(stat["a"])) * tolerance
+    within = Decimal(str(stat["difference"])) <= allowed
+    verdict = HOLDS if within or not stat["significant"] else FAILS
+    return [
+        Check(
+            "competitive",
+            MEASURED,
+            names[0],
+            verdict,
+            f"the recipe's 12-set average at most {fmt(100 * tolerance, 0)}% above the tagged ablation's, "
+            "or not significantly different",
+            f"{fmt(stat['b'])} without tags against {fmt(stat['a'])} with: {_interval(stat)}; allowed +{fmt(allowed)}",
+            "The tiny analogue of 14.85 against 14.32: what omitting the tags costs at equal data and budget (the "
+            "paper's comparison is against a different, larger model).",
+            _evidence(path, summary, RECIPE, TAGS),
+        )
+    ]

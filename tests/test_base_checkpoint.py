@@ -1,0 +1,83 @@
+"""The committed base checkpoint (`[pretrain] out`): it loads, its record says how it was made, and it transcribes.
+
+The clips are Lion-12 test utterances of the tiny profile's own plan (sentences never trained on), rendered here by
+eSpeak NG, three per dataset. The base was trained on English, Mandarin and Malay with language tags, so it should
+name those languages in its prefix and never name Tamil, which it never heard; its error rates are measured by
+`lionrepro experiments` on the whole test split, not here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from lionrepro.audio import TARGET_RATE, from_array, write_flac
+from lionrepro.config import load_profile
+from lionrepro.evaluate import TokenBudget, decode
+from lionrepro.languages import language
+from lionrepro.lion12.build import Lion12Config
+from lionrepro.lion12.plan import plan
+from lionrepro.lion12.synth import render
+from lionrepro.model import load_checkpoint
+from lionrepro.provenance import REPO_ROOT
+from lionrepro.stages.train import RECORD
+from lionrepro.train import FINAL_MODEL
+
+PROFILE = load_profile("tiny")
+BASE = REPO_ROOT / PROFILE["pretrain"]["out"]
+PER_DATASET = 3
+
+
+@pytest.fixture(scope="module")
+def hypotheses(tmp_path_factory):
+    by_dataset = defaultdict(list)
+    for u in plan(Lion12Config.from_profile(PROFILE).plan_config()):
+        if u.split == "test" and len(by_dataset[(u.language, u.dataset)]) < PER_DATASET:
+            by_dataset[(u.language, u.dataset)].append(u)
+    folder = tmp_path_factory.mktemp("clips")
+    rows = []
+    for u in (u for chosen in by_dataset.values() for u in chosen):
+        waveform = from_array(render(u), TARGET_RATE)
+        write_flac(folder / f"{u.id}.flac", waveform)
+        rows.append(
+            {
+                "id": u.id,
+                "dataset": u.dataset,
+                "language": u.language,
+                "split": u.split,
+                "audio": str(folder / f"{u.id}.flac"),
+                "duration": waveform.duration,
+                "text": u.text,
+            }
+        )
+    model, processor = load_checkpoint(BASE / FINAL_MODEL)
+    budget = TokenBudget(**PROFILE["evaluate"]["budget"])
+    return decode(model.eval(), processor, rows, PROFILE["evaluate"]["batch_size"], budget=budget, progress=False)
+
+
+def test_the_record_says_how_the_base_was_made():
+    record = json.loads((BASE / RECORD).read_text())
+    assert record["result"]["steps"] == PROFILE["pretrain"]["train"]["steps"]
+    assert record["result"]["stopped_by"] == "steps"
+    assert sorted(record["rows_per_language"]) == sorted(PROFILE["data"]["pretrain_languages"])
+    assert (
+        record["provenance"]["training_targets"]["naming_a_language"]
+        == record["provenance"]["training_targets"]["rows"]
+    )
+
+
+def test_the_base_names_its_three_languages_and_never_tamil(hypotheses):
+    named = defaultdict(list)
+    for h in hypotheses:
+        named[h["language"]].append(h["predicted_language"])
+    for code in PROFILE["data"]["pretrain_languages"]:
+        right = sum(1 for name in named[code] if name and language(name).code == code)
+        assert right >= 0.75 * len(named[code]), (code, named[code])
+    assert all(name is None or language(name).code != "ta" for names in named.values() for name in names)
+
+
+def test_the_base_writes_transcripts(hypotheses):
+    transcribed = [h for h in hypotheses if h["language"] != "ta" and h["hypothesis"]]
+    assert len(transcribed) >= 0.9 * sum(1 for h in hypotheses if h["language"] != "ta")

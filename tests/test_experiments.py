@@ -1,0 +1,183 @@
+"""`lionrepro experiments` end to end on a toy world: four fine-tunes of one base, the base scored, the comparisons,
+resumption without retraining, and the measured claims that read the summary.
+
+The world is the real tiny Qwen3-ASR, two steps per run, and two tone clips per Table 2 test set, so that the
+12-benchmark average exists; the scores are those of an untrained model and are not asserted, the plumbing is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from lionrepro import experiment_claims, paper
+from lionrepro.claims import HOLDS, NOT_YET
+from lionrepro.cli import main
+from lionrepro.manifest import write_manifest
+from lionrepro.model import build_model, build_processor, save_checkpoint, train_tokenizer
+
+RATE = 16_000
+WORDS = {"en": "cat dog sun", "zh": "你好世界", "ta": "வணக்கம் நண்பா", "ms": "saya suka makan"}
+PROFILE = """
+name = "toy"
+seed = 0
+[pretrain]
+out = "{base_dir}"
+[train]
+steps = 2
+batch_size = 4
+lr = 1e-3
+warmup_ratio = 0.5
+checkpoint_every = 1
+log_every = 1
+device = "cpu"
+[evaluate]
+batch_size = 8
+budget = {{ per_second = 2.0, extra = 2 }}
+[experiments]
+bootstrap = {{ resamples = 50, seed = 0, level = 0.95 }}
+comparisons = [["base", "recipe"], ["natural", "recipe"], ["tags", "recipe"], ["control", "recipe"]]
+[experiments.runs.recipe]
+what = "recipe"
+rows = "balanced"
+tags = false
+[experiments.runs.natural]
+what = "natural"
+rows = "train"
+tags = false
+[experiments.runs.tags]
+what = "tags"
+rows = "balanced"
+tags = true
+[experiments.runs.control]
+what = "control"
+rows = "balanced"
+languages = ["en", "zh", "ms"]
+tags = false
+"""
+
+
+def _rows(folder: Path, split: str, per_dataset: int) -> list[dict]:
+    rows = []
+    for b in paper.BENCHMARKS:
+        for i in range(per_dataset):
+            path = folder / f"{b.column}-{split}-{i}.wav"
+            t = np.arange(int((0.4 + 0.1 * i) * RATE)) / RATE
+            soundfile.write(path, (0.3 * np.sin(2 * np.pi * (120 + 10 * len(rows)) * t)).astype(np.float32), RATE)
+            rows.append(
+                {
+                    "id": f"{b.column}-{split}-{i}",
+                    "dataset": b.dataset,
+                    "language": b.language.code,
+                    "split": split,
+                    "audio": str(path),
+                    "duration": t.size / RATE,
+                    "text": WORDS[b.language.code],
+                }
+            )
+    return rows
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("world")
+    results = root / "results"
+    manifests = {split: root / f"{split}.jsonl" for split in ("train", "test", "balanced")}
+    train = _rows(root, "train", 2)
+    write_manifest(manifests["train"], train)
+    write_manifest(manifests["balanced"], train + [r for r in train if r["language"] == "en"])  # a stand-in
+    write_manifest(manifests["test"], _rows(root, "test", 2))
+    summary = {
+        "manifests": {"train": str(manifests["train"]), "test": str(manifests["test"])},
+        "balanced_manifest": str(manifests["balanced"]),
+    }
+    (results / "data").mkdir(parents=True)
+    (results / "data" / "summary.json").write_text(json.dumps(summary))
+    processor = build_processor(train_tokenizer(list(WORDS.values()) * 5, 400))
+    base_dir = root / "base"
+    save_checkpoint(build_model("tiny", processor, seed=0), processor, base_dir / "model")
+    profile = root / "toy.toml"
+    profile.write_text(PROFILE.format(base_dir=base_dir))
+    return {"results": results, "profile": profile}
+
+
+@pytest.fixture(scope="module")
+def summary(world) -> dict:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        assert main(["--profile", str(world["profile"]), "experiments", "--quiet"]) == 0
+    return json.loads((world["results"] / "experiments" / "summary.json").read_text())
+
+
+def test_every_run_and_the_base_are_scored_with_equal_budgets(summary):
+    runs = summary["runs"]
+    assert list(runs) == ["base", "recipe", "natural", "tags", "control"]
+    assert {runs[name]["steps"] for name in runs if name != "base"} == {2}
+    for entry in runs.values():
+        assert entry["average_12"] is not None and set(entry["languages"]) <= {"en", "zh", "ta", "ms"}
+        assert len(read_manifest_hypotheses(entry["results"])) == 24
+
+
+def read_manifest_hypotheses(results: str) -> list[dict]:
+    return [json.loads(line) for line in (Path(results).parent / "hypotheses.jsonl").read_text().splitlines()]
+
+
+def test_each_run_trains_on_what_its_table_says(summary):
+    records = {
+        name: json.loads(Path(summary["runs"][name]["train_record"]).read_text())
+        for name in summary["runs"]
+        if name != "base"
+    }
+    assert records["control"]["rows_per_language"].keys() == {"en", "zh", "ms"}
+    assert records["recipe"]["rows_per_language"]["en"] == 2 * records["natural"]["rows_per_language"]["en"]
+    assert records["recipe"]["provenance"]["training_targets"]["naming_a_language"] == 0
+    tags = records["tags"]["provenance"]["training_targets"]
+    assert tags["naming_a_language"] == tags["rows"] > 0
+
+
+def test_comparisons_are_paired_bootstraps_of_the_recipe(summary):
+    comparisons = summary["comparisons"]
+    assert set(comparisons) == {"recipe-vs-base", "recipe-vs-natural", "recipe-vs-tags", "recipe-vs-control"}
+    runs = summary["runs"]
+    for stat in comparisons.values():
+        a, b = runs[stat["a"]], runs[stat["b"]]
+        assert stat["average_12"]["a"] == pytest.approx(a["average_12"])
+        assert stat["average_12"]["difference"] == pytest.approx(b["average_12"] - a["average_12"])
+        low, high = stat["average_12"]["low"] - 1e-9, stat["average_12"]["high"] + 1e-9  # float sums
+        assert low <= stat["average_12"]["difference"] <= high
+
+
+def test_a_second_call_reuses_the_finished_runs(world, summary, capsys):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "recipe"]) == 0
+    assert "recipe: trained already" in capsys.readouterr().out
+    again = json.loads((world["results"] / "experiments" / "summary.json").read_text())
+    assert again["runs"]["recipe"]["average_12"] == summary["runs"]["recipe"]["average_12"]
+
+
+def test_unknown_runs_and_a_missing_base_are_refused(world, tmp_path):
+    with pytest.raises(SystemExit, match="unknown experiments"):
+        main(["--profile", str(world["profile"]), "experiments", "--only", "nope"])
+    with pytest.raises(SystemExit, match="no base checkpoint"):
+        main(["--profile", str(world["profile"]), "experiments", "--base", str(tmp_path)])
+
+
+def test_measured_claims_read_the_summary(world, summary, monkeypatch):
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+    tags = {check.name: check for check in experiment_claims.no_language_tags()}
+    assert tags["training targets"].verdict == HOLDS
+    assert tags["inference prompt"].verdict == HOLDS
+    for checks in (experiment_claims.average_error(), experiment_claims.competitive()):
+        assert checks and all(check.verdict != NOT_YET for check in checks)
+        assert all(check.evidence["summary"].endswith("summary.json") for check in checks)
+
+
+def test_measured_claims_wait_for_the_experiments(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(tmp_path))
+    for checks in (experiment_claims.no_language_tags(), experiment_claims.average_error()):
+        assert {check.verdict for check in checks} == {NOT_YET}
