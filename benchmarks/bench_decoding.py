@@ -11,15 +11,13 @@ never a time (this 2-core machine is shared).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 import pytest
 
-from lionrepro.audio import TARGET_RATE, from_array, write_flac
 from lionrepro.config import load_profile
 from lionrepro.evaluate import TokenBudget, decode
-from lionrepro.lion12.plan import PlanConfig, plan
-from lionrepro.lion12.synth import render
+from lionrepro.lion12.plan import PlanConfig, first_per_dataset, plan
+from lionrepro.lion12.synth import render_rows
 from lionrepro.model import load_checkpoint
 from lionrepro.provenance import REPO_ROOT, device_description
 from lionrepro.train import FINAL_MODEL
@@ -40,28 +38,7 @@ def tiny():
 def rows(tmp_path_factory):
     """The first PER_DATASET test utterances of each of the 12 datasets, as manifest rows pointing at FLAC files."""
     config = PlanConfig(scale=0.002, seed=0, vocab_size=120, min_samples={"train": 1, "valid": 1, "test": PER_DATASET})
-    by_dataset = defaultdict(list)
-    for u in plan(config):
-        if u.split == "test" and len(by_dataset[(u.language, u.dataset)]) < PER_DATASET:
-            by_dataset[(u.language, u.dataset)].append(u)
-    test = [u for utterances in by_dataset.values() for u in utterances]
-    folder = tmp_path_factory.mktemp("clips")
-    result = []
-    for u in test:
-        waveform = from_array(render(u), TARGET_RATE)
-        write_flac(folder / f"{u.id}.flac", waveform)
-        result.append(
-            {
-                "id": u.id,
-                "dataset": u.dataset,
-                "language": u.language,
-                "split": u.split,
-                "audio": str(folder / f"{u.id}.flac"),
-                "duration": waveform.duration,
-                "text": u.text,
-            }
-        )
-    return result
+    return render_rows(first_per_dataset(plan(config), "test", PER_DATASET), tmp_path_factory.mktemp("clips"))
 
 
 def _timed(fn):

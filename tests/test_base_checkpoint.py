@@ -13,13 +13,12 @@ from collections import defaultdict
 
 import pytest
 
-from lionrepro.audio import TARGET_RATE, from_array, write_flac
 from lionrepro.config import load_profile
 from lionrepro.evaluate import TokenBudget, decode
 from lionrepro.languages import language
 from lionrepro.lion12.build import Lion12Config
-from lionrepro.lion12.plan import plan
-from lionrepro.lion12.synth import render
+from lionrepro.lion12.plan import first_per_dataset, plan
+from lionrepro.lion12.synth import render_rows
 from lionrepro.model import load_checkpoint
 from lionrepro.provenance import REPO_ROOT
 from lionrepro.stages.train import RECORD
@@ -32,26 +31,8 @@ PER_DATASET = 3
 
 @pytest.fixture(scope="module")
 def hypotheses(tmp_path_factory):
-    by_dataset = defaultdict(list)
-    for u in plan(Lion12Config.from_profile(PROFILE).plan_config()):
-        if u.split == "test" and len(by_dataset[(u.language, u.dataset)]) < PER_DATASET:
-            by_dataset[(u.language, u.dataset)].append(u)
-    folder = tmp_path_factory.mktemp("clips")
-    rows = []
-    for u in (u for chosen in by_dataset.values() for u in chosen):
-        waveform = from_array(render(u), TARGET_RATE)
-        write_flac(folder / f"{u.id}.flac", waveform)
-        rows.append(
-            {
-                "id": u.id,
-                "dataset": u.dataset,
-                "language": u.language,
-                "split": u.split,
-                "audio": str(folder / f"{u.id}.flac"),
-                "duration": waveform.duration,
-                "text": u.text,
-            }
-        )
+    utterances = first_per_dataset(plan(Lion12Config.from_profile(PROFILE).plan_config()), "test", PER_DATASET)
+    rows = render_rows(utterances, tmp_path_factory.mktemp("clips"))
     model, processor = load_checkpoint(BASE / FINAL_MODEL)
     budget = TokenBudget(**PROFILE["evaluate"]["budget"])
     return decode(model.eval(), processor, rows, PROFILE["evaluate"]["batch_size"], budget=budget, progress=False)

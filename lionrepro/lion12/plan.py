@@ -117,3 +117,14 @@ def plan(config: PlanConfig) -> list[Utterance]:
                     )
                 )
     return utterances
+
+
+def first_per_dataset(utterances: list[Utterance], split: str, count: int) -> list[Utterance]:
+    """The first `count` utterances of `split` in each dataset, in plan order: a small sample with every dataset."""
+    taken: dict[tuple[str, str], int] = {}
+    chosen = []
+    for u in utterances:
+        if u.split == split and taken.get((u.language, u.dataset), 0) < count:
+            taken[(u.language, u.dataset)] = taken.get((u.language, u.dataset), 0) + 1
+            chosen.append(u)
+    return chosen

@@ -25,6 +25,7 @@ import soundfile as sf
 import soxr
 
 from lionrepro.audio import TARGET_RATE as SAMPLE_RATE
+from lionrepro.audio import from_array, write_flac
 from lionrepro.provenance import write_json_atomic
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -131,6 +132,27 @@ def render(utterance: Utterance) -> np.ndarray:
         audio = audio + noise * np.float32(np.sqrt(signal_power / 10 ** (utterance.snr_db / 10)))
     peak = float(np.max(np.abs(audio)))
     return audio * np.float32(_PEAK / peak) if peak > _PEAK else audio
+
+
+def render_rows(utterances: list[Utterance], folder: Path) -> list[dict[str, Any]]:
+    """Manifest rows of `utterances` rendered in this process to FLAC files in `folder`: for tests and benchmarks
+    that need a few real clips without building the corpus (the build synthesises in shards, see the module)."""
+    rows = []
+    for u in utterances:
+        waveform = from_array(render(u), SAMPLE_RATE)
+        write_flac(folder / f"{u.id}.flac", waveform)
+        rows.append(
+            {
+                "id": u.id,
+                "dataset": u.dataset,
+                "language": u.language,
+                "split": u.split,
+                "audio": str(folder / f"{u.id}.flac"),
+                "duration": waveform.duration,
+                "text": u.text,
+            }
+        )
+    return rows
 
 
 def synthesise_shard(utterances: list[Utterance], root: Path) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 from tabulate import tabulate
@@ -16,8 +17,9 @@ from lionrepro.config import load_profile
 from lionrepro.evaluate import TokenBudget, evaluate
 from lionrepro.manifest import read_manifest
 from lionrepro.model import load_checkpoint
-from lionrepro.provenance import read_json, results_dir
+from lionrepro.provenance import results_dir
 from lionrepro.stages.measurement import default_device
+from lionrepro.stages.train import data_summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,10 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_test_manifest() -> Path:
-    summary = results_dir() / "data" / "summary.json"
-    if not summary.exists():
-        raise SystemExit(f"{summary} not found: run `lionrepro data` or pass --manifest")
-    return Path(read_json(summary)["manifests"]["test"])
+    return Path(data_summary()["manifests"]["test"])
 
 
 def _print_summary(results: dict) -> None:
@@ -57,30 +56,54 @@ def _print_summary(results: dict) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+def score_checkpoint(
+    checkpoint: Path,
+    manifest: Path,
+    out: Path,
+    profile: dict[str, Any],
+    *,
+    seed: int,
+    device: str | None,
+    progress: bool,
+    batch_size: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Load a checkpoint and evaluate it on a manifest under the profile's `[evaluate]` settings (`batch_size`
+    overrides the profile's): the one path of `lionrepro evaluate` and `lionrepro experiments`. `fields` go into the
+    results' provenance."""
     section = profile.get("evaluate", {})
-    seed = profile["seed"] if args.seed is None else args.seed
-    batch_size = args.batch_size or section.get("batch_size", 16)
-    budget = TokenBudget(**section.get("budget", {}))
-    manifest = args.manifest or default_test_manifest()
-    out = args.out or results_dir() / "evaluate" / args.checkpoint.name
     torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
-    model, processor = load_checkpoint(args.checkpoint)
-    model = model.to(args.device or default_device()).eval()
-    results = evaluate(
+    model, processor = load_checkpoint(checkpoint)
+    model = model.to(device or default_device()).eval()
+    return evaluate(
         model,
         processor,
         read_manifest(manifest),
         out,
-        batch_size=batch_size,
-        budget=budget,
-        progress=not args.quiet,
+        batch_size=batch_size or section.get("batch_size", 16),
+        budget=TokenBudget(**section.get("budget", {})),
+        progress=progress,
         profile=profile["name"],
         seed=seed,
-        stage="evaluate",
-        checkpoint=str(args.checkpoint),
+        checkpoint=str(checkpoint),
         manifest=str(manifest),
+        **fields,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    out = args.out or results_dir() / "evaluate" / args.checkpoint.name
+    results = score_checkpoint(
+        args.checkpoint,
+        args.manifest or default_test_manifest(),
+        out,
+        profile,
+        seed=profile["seed"] if args.seed is None else args.seed,
+        device=args.device,
+        progress=not args.quiet,
+        batch_size=args.batch_size,
+        stage="evaluate",
     )
     _print_summary(results)
     print(f"wrote {out}")

@@ -18,15 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from lionrepro.config import load_profile
-from lionrepro.evaluate import HYPOTHESES_FILE, RESULTS_FILE, TokenBudget, evaluate, read_hypotheses
+from lionrepro.evaluate import HYPOTHESES_FILE, RESULTS_FILE, read_hypotheses
 from lionrepro.manifest import read_manifest
 from lionrepro.model import load_checkpoint
 from lionrepro.noise import paired_bootstrap
 from lionrepro.provenance import provenance, read_json, results_dir, write_json_atomic
-from lionrepro.stages.measurement import default_device
+from lionrepro.stages.evaluate import default_test_manifest, score_checkpoint
 from lionrepro.stages.train import RECORD, add_training_arguments, data_summary, run_training, training_config
 from lionrepro.train import FINAL_MODEL
 
@@ -96,26 +94,17 @@ def _evaluate(name: str, checkpoint: Path, out: Path, profile: dict, args: argpa
     weights = hashlib.sha256((checkpoint / "model.safetensors").read_bytes()).hexdigest()
     if results_path.exists() and read_json(results_path)["provenance"].get("checkpoint_sha256") == weights:
         return read_json(results_path)
-    section = profile["evaluate"]
-    manifest = Path(data_summary()["manifests"]["test"])
-    torch.manual_seed(profile["seed"])
-    model, processor = load_checkpoint(checkpoint)
-    model = model.to(args.device or default_device()).eval()
-    results = evaluate(
-        model,
-        processor,
-        read_manifest(manifest),
+    results = score_checkpoint(
+        checkpoint,
+        default_test_manifest(),
         out,
-        batch_size=section["batch_size"],
-        budget=TokenBudget(**section["budget"]),
-        progress=not args.quiet,
-        profile=profile["name"],
+        profile,
         seed=profile["seed"],
+        device=args.device,
+        progress=not args.quiet,
         stage="experiments",
         experiment=name,
-        checkpoint=str(checkpoint),
         checkpoint_sha256=weights,
-        manifest=str(manifest),
     )
     print(
         f"{name}: 12-benchmark average {results['average_12']:.2f}; "
