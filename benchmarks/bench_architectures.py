@@ -11,9 +11,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lionrepro import architectures, cost
+from lionrepro.asr import architectures
 from lionrepro.provenance import device_description
-from lionrepro.speed import clip_durations
+from lionrepro.speed import training_cost as cost
+from lionrepro.speed.latency import clip_durations
 
 NEW_TOKENS = 4
 ON_GPU = torch.cuda.is_available()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from lionrepro import balance, paper
+from lionrepro import paper
+from lionrepro.corpora import balanced_sampling as balance
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Batched against one-at-a-time decoding throughput of the `tiny` model (issue 5's goal: at least 5x).
 
 The clips are Lion-12 test utterances of all 12 datasets, synthesised in-process (the corpus's own voices and
-lengths), decoded by the same `lionrepro.evaluate.decode` as `lionrepro evaluate`, at batch 1 and at the tiny
+lengths), decoded by the same `lionrepro.asr.evaluation.decode` as `lionrepro evaluate`, at batch 1 and at the tiny
 profile's batch size, with the profile's token budget. The model is the committed base (`[pretrain] out`), so the
 rows stop where a trained model stops, and a batch runs until its longest row ends, as in a real evaluation.
 `extra_info` records both throughputs and their ratio; the test asserts only that both give the same hypotheses,
@@ -14,13 +14,13 @@ import time
 
 import pytest
 
+from lionrepro.asr.evaluation import TokenBudget, decode
+from lionrepro.asr.model import load_checkpoint
+from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
-from lionrepro.evaluate import TokenBudget, decode
-from lionrepro.lion12.plan import PlanConfig, first_per_dataset, plan
-from lionrepro.lion12.synth import render_rows
-from lionrepro.model import load_checkpoint
+from lionrepro.corpora.lion12.plan import PlanConfig, first_per_dataset, plan
+from lionrepro.corpora.lion12.synth import render_rows
 from lionrepro.provenance import REPO_ROOT, device_description
-from lionrepro.train import FINAL_MODEL
 
 PROFILE = load_profile("tiny")
 BUDGET = TokenBudget(**PROFILE["evaluate"]["budget"])

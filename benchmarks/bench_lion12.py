@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from lionrepro.lion12.plan import PlanConfig, plan
-from lionrepro.lion12.synth import render, shard_command, shard_input
+from lionrepro.corpora.lion12.plan import PlanConfig, plan
+from lionrepro.corpora.lion12.synth import render, shard_command, shard_input
 
 # One utterance in every 10 of a small corpus: all 12 datasets' voices and styles, train, valid and test.
 SAMPLE = plan(PlanConfig(scale=0.002, seed=0, vocab_size=120, min_samples={"train": 10, "valid": 5, "test": 10}))[::10]

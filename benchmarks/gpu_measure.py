@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from lionrepro.cost import CostSettings, cost_table, run_cost
 from lionrepro.provenance import provenance, write_json_atomic
-from lionrepro.speed import SpeedSettings, run_speed, speed_table
+from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
+from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from lionrepro.claims import (
+from lionrepro.claims.verdicts import (
     ACCEPTING,
     NOT_YET,
     Check,

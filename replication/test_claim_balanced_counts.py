@@ -1,8 +1,10 @@
-"""Claim `balanced_counts` (lionrepro/claims.toml): its paper-arithmetic and measured checks, recorded and gated."""
+"""Claim `balanced_counts` (lionrepro/claims/claims.toml): its paper-arithmetic and measured checks, recorded
+and gated."""
 
 import pytest
 
-from lionrepro import measured_claims, paper_arithmetic
+from lionrepro.claims import measured as measured_claims
+from lionrepro.claims import paper_arithmetic
 
 pytestmark = pytest.mark.claims
 

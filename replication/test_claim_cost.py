@@ -1,8 +1,9 @@
-"""Claim `cost` (lionrepro/claims.toml): its paper-arithmetic and measured checks, recorded and gated."""
+"""Claim `cost` (lionrepro/claims/claims.toml): its paper-arithmetic and measured checks, recorded and gated."""
 
 import pytest
 
-from lionrepro import measured_claims, paper_arithmetic
+from lionrepro.claims import measured as measured_claims
+from lionrepro.claims import paper_arithmetic
 
 pytestmark = pytest.mark.claims
 

@@ -7,8 +7,9 @@ import pytest
 import torch
 from transformers.models.qwen3_asr import modeling_qwen3_asr
 
-from lionrepro import architectures, paper
-from lionrepro.speed import FIT_DEPTHS, extrapolate, published_size
+from lionrepro import paper
+from lionrepro.asr import architectures
+from lionrepro.speed.latency import FIT_DEPTHS, extrapolate, published_size
 
 # Exact counts (meta device, tied embeddings once); a change here is a change of architecture, not of noise.
 EXACT = {

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from lionrepro.architectures import qwen3_asr_audio_tokens
-from lionrepro.asr_format import (
+from lionrepro.asr.architectures import qwen3_asr_audio_tokens
+from lionrepro.asr.finetune_format import (
     IGNORE_INDEX,
     collate,
     generation_batch,
@@ -16,7 +16,7 @@ from lionrepro.asr_format import (
     target_text,
     training_targets,
 )
-from lionrepro.model import build_model, build_processor, train_tokenizer
+from lionrepro.asr.model import build_model, build_processor, train_tokenizer
 
 ROWS = [  # (language, text, seconds)
     ("en", "can even back but many", 1.2037),  # lengths off the 10 ms hop, where alone and batched used to differ

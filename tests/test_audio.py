@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from lionrepro import audio
+from lionrepro.corpora import audio
 
 
 def encode(samples: np.ndarray, rate: int, fmt: str, subtype: str | None = None) -> bytes:

@@ -5,7 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from lionrepro import balance, paper
+from lionrepro import paper
+from lionrepro.corpora import balanced_sampling as balance
 
 SMALL = {("en", "A"): 10, ("en", "B"): 3, ("ta", "C"): 7, ("ta", "D"): 2, ("ta", "E"): 5, ("ms", "F"): 4}
 

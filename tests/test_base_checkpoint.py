@@ -13,16 +13,16 @@ from collections import defaultdict
 
 import pytest
 
+from lionrepro.asr.evaluation import TokenBudget, decode
+from lionrepro.asr.model import load_checkpoint
+from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
-from lionrepro.evaluate import TokenBudget, decode
+from lionrepro.corpora.lion12.build import Lion12Config
+from lionrepro.corpora.lion12.plan import first_per_dataset, plan
+from lionrepro.corpora.lion12.synth import render_rows
 from lionrepro.languages import language
-from lionrepro.lion12.build import Lion12Config
-from lionrepro.lion12.plan import first_per_dataset, plan
-from lionrepro.lion12.synth import render_rows
-from lionrepro.model import load_checkpoint
 from lionrepro.provenance import REPO_ROOT
 from lionrepro.stages.train import RECORD
-from lionrepro.train import FINAL_MODEL
 
 PROFILE = load_profile("tiny")
 BASE = REPO_ROOT / PROFILE["pretrain"]["out"]

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from lionrepro import measured_claims, paper_arithmetic
-from lionrepro.claims import (
+from lionrepro.claims import measured as measured_claims
+from lionrepro.claims import paper_arithmetic
+from lionrepro.claims.verdicts import (
     CAVEAT,
     FAILS,
     HOLDS,

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from lionrepro.cli import STAGES, main
 from lionrepro.config import load_profile
-from lionrepro.manifest import read_manifest, write_manifest
+from lionrepro.corpora.manifest import read_manifest, write_manifest
+from lionrepro.stages.cli import STAGES, main
 
 
 def _rows(language: str, dataset: str, n: int) -> list[dict]:

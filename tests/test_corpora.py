@@ -9,9 +9,10 @@ import pytest
 import soundfile as sf
 from huggingface_hub import constants as hub_constants
 
-from lionrepro import corpora, paper
-from lionrepro.corpora import CorpusUnavailable, corpus, load_split, registry
-from lionrepro.ingest import ingest_split
+from lionrepro import paper
+from lionrepro.corpora import registry as corpora
+from lionrepro.corpora.ingest import ingest_split
+from lionrepro.corpora.registry import CorpusUnavailable, corpus, load_split, registry
 
 
 @pytest.fixture(autouse=True)

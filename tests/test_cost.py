@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lionrepro import architectures, cost, paper
-from lionrepro.cost import CostSettings, cost_table, run_cost
-from lionrepro.speed import CHECK_DEPTH, FIT_DEPTHS, extrapolate
+from lionrepro import paper
+from lionrepro.asr import architectures
+from lionrepro.speed import training_cost as cost
+from lionrepro.speed.latency import CHECK_DEPTH, FIT_DEPTHS, extrapolate
+from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 TINY = architectures.TINY.name
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from lionrepro import asr_format, paper
-from lionrepro.audio import from_array, write_flac
-from lionrepro.cli import main
-from lionrepro.evaluate import (
+from lionrepro import paper
+from lionrepro.asr import finetune_format as asr_format
+from lionrepro.asr.evaluation import (
     HYPOTHESES_FILE,
     RESULTS_FILE,
     TokenBudget,
@@ -21,9 +20,11 @@ from lionrepro.evaluate import (
     length_sorted_batches,
     summarize,
 )
-from lionrepro.lion12.text import vocabulary
-from lionrepro.manifest import write_manifest
-from lionrepro.model import build_model, build_processor, save_checkpoint, train_tokenizer
+from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
+from lionrepro.corpora.audio import from_array, write_flac
+from lionrepro.corpora.lion12.text import vocabulary
+from lionrepro.corpora.manifest import write_manifest
+from lionrepro.stages.cli import main
 
 # Varied lengths (one under the feature extractor's 0.5 s minimum) so that batches need padding on both sides.
 DURATIONS = (1.7, 0.4, 2.9, 1.1, 2.2, 0.8, 2.6, 1.4, 0.6, 2.0)

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from lionrepro import experiment_claims, paper
-from lionrepro.claims import HOLDS, NOT_YET
-from lionrepro.cli import main
-from lionrepro.manifest import write_manifest
-from lionrepro.model import build_model, build_processor, save_checkpoint, train_tokenizer
+from lionrepro import paper
+from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
+from lionrepro.claims import measured_experiments as experiment_claims
+from lionrepro.claims.verdicts import HOLDS, NOT_YET
+from lionrepro.corpora.manifest import write_manifest
+from lionrepro.stages.cli import main
 
 RATE = 16_000
 WORDS = {"en": "cat dog sun", "zh": "你好世界", "ta": "வணக்கம் நண்பா", "ms": "saya suka makan"}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from lionrepro.ingest import ingest_split, summarise
-from lionrepro.manifest import FIELDS
+from lionrepro.corpora.ingest import ingest_split, summarise
+from lionrepro.corpora.manifest import FIELDS
 
 MAX_SECONDS = 2.0
 

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from lionrepro.lid import script_counts, spoken_language_share, written_language
-from lionrepro.lion12.text import vocabulary
+from lionrepro.asr.language_id import script_counts, spoken_language_share, written_language
+from lionrepro.corpora.lion12.text import vocabulary
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,11 @@ import datasets
 import pytest
 import soundfile as sf
 
-from lionrepro import cli, paper
-from lionrepro.lion12.build import Lion12Config, build, load_split
-from lionrepro.lion12.voices import dataset_slug
-from lionrepro.manifest import read_manifest
+from lionrepro import paper
+from lionrepro.corpora.lion12.build import Lion12Config, build, load_split
+from lionrepro.corpora.lion12.voices import dataset_slug
+from lionrepro.corpora.manifest import read_manifest
+from lionrepro.stages import cli
 
 # About 700 utterances: every dataset and split present, Table 1's order kept where the floors allow.
 TINY = {"scale": 0.001, "seed": 0, "vocab_size": 120, "min_samples": {"train": 10, "valid": 4, "test": 8}}

@@ -14,11 +14,11 @@ from opencc import OpenCC
 
 from lionrepro import paper
 from lionrepro.config import load_profile
-from lionrepro.lion12.build import Lion12Config
-from lionrepro.lion12.plan import PRETRAIN_SPLIT, split_sizes, word_ranges
-from lionrepro.lion12.plan import plan as make_plan
-from lionrepro.lion12.text import vocabulary
-from lionrepro.lion12.voices import dataset_slug
+from lionrepro.corpora.lion12.build import Lion12Config
+from lionrepro.corpora.lion12.plan import PRETRAIN_SPLIT, split_sizes, word_ranges
+from lionrepro.corpora.lion12.plan import plan as make_plan
+from lionrepro.corpora.lion12.text import vocabulary
+from lionrepro.corpora.lion12.voices import dataset_slug
 
 # lingua restricted to the paper's four languages: among all languages, Malay is read as Indonesian (the two share
 # most of their vocabulary), which says nothing about our generator.

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lionrepro.architectures import count_parameters, qwen3_asr_audio_tokens
-from lionrepro.model import (
+from lionrepro.asr.architectures import count_parameters, qwen3_asr_audio_tokens
+from lionrepro.asr.model import (
     SPECIAL_TOKENS,
     TINY,
     build_model,

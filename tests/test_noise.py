@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from lionrepro import paper
-from lionrepro.evaluate import summarize
-from lionrepro.noise import paired_bootstrap, utterance_errors
+from lionrepro.asr.evaluation import summarize
+from lionrepro.claims.bootstrap import paired_bootstrap, utterance_errors
 
 SENTENCES = {
     "en": "the red cat sat on the green mat",  # 8 words

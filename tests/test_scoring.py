@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from whisper_normalizer.basic import BasicTextNormalizer
 
-from lionrepro.scoring import ErrorCounts, error_rate, normalize, score
+from lionrepro.asr.scoring import ErrorCounts, error_rate, normalize, score
 
 # --- normalisation ---
 

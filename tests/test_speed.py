@@ -9,8 +9,9 @@ import statistics
 import pytest
 import torch
 
-from lionrepro import architectures, paper
-from lionrepro.speed import (
+from lionrepro import paper
+from lionrepro.asr import architectures
+from lionrepro.speed.latency import (
     CHECK_DEPTH,
     FIT_DEPTHS,
     NOT_ON_GPU,
@@ -124,7 +125,7 @@ def test_speed_table_says_gpu_not_measured_on_cpu(tiny_results):
 
 
 def test_a_failing_model_is_recorded_not_fatal(monkeypatch):
-    import lionrepro.speed as speed
+    import lionrepro.speed.latency as speed
 
     def boom(*args, **kwargs):
         raise RuntimeError("CUDA out of memory (simulated)")

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lionrepro import balance, tables
-from lionrepro.paper_arithmetic import table1_train_plan
+from lionrepro.claims.paper_arithmetic import table1_train_plan
+from lionrepro.corpora import balanced_sampling as balance
+from lionrepro.report import table_rendering as tables
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

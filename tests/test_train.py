@@ -16,10 +16,8 @@ import pytest
 import soundfile
 import torch
 
-from lionrepro.cli import main
-from lionrepro.manifest import write_manifest
-from lionrepro.model import build_model, build_processor, load_checkpoint, save_checkpoint, train_tokenizer
-from lionrepro.train import (
+from lionrepro.asr.model import build_model, build_processor, load_checkpoint, save_checkpoint, train_tokenizer
+from lionrepro.asr.training_loop import (
     CHECKPOINTS,
     CURVE,
     NonFiniteLossError,
@@ -29,6 +27,8 @@ from lionrepro.train import (
     train,
     weight_checksum,
 )
+from lionrepro.corpora.manifest import write_manifest
+from lionrepro.stages.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_RATE = 16_000
@@ -176,7 +176,7 @@ def test_torchrun_two_processes_shard_batches_and_keep_identical_weights(base, r
         "torch.distributed.run",
         "--nproc_per_node=2",
         "-m",
-        "lionrepro.cli",
+        "lionrepro.stages.cli",
         "--profile",
         str(profile),
         "train",

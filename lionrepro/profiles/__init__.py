@@ -1,0 +1,2 @@
+"""The profiles as TOML (`tiny`, `paper`), read through `lionrepro.config`; part of the ground floor.
+Imports nothing."""

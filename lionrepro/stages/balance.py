@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lionrepro import balance
 from lionrepro.config import load_profile
-from lionrepro.manifest import read_manifest, write_manifest
+from lionrepro.corpora import balanced_sampling as balance
+from lionrepro.corpora.manifest import read_manifest, write_manifest
 from lionrepro.provenance import provenance, write_json_atomic
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 import shutil
 
-from lionrepro.claims import ACCEPTING, claims_file, reference_file
+from lionrepro.claims.verdicts import ACCEPTING, claims_file, reference_file
 from lionrepro.provenance import REPO_ROOT
 
 

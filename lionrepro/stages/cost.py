@@ -1,7 +1,7 @@
 """`lionrepro cost`: training-step throughput of Qwen3-ASR -> GPU-hours per epoch, epochs in 48 h, dollars (JSON).
 
 Defaults come from the profile's `[cost]` section; on a GPU the step is fp32 weights + bf16 autocast + AdamW at full
-depth, on a CPU fp32 at small depths, extrapolated to full depth (see lionrepro/cost.py).
+depth, on a CPU fp32 at small depths, extrapolated to full depth (see lionrepro/speed/training_cost.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lionrepro import architectures
+from lionrepro.asr import architectures
 from lionrepro.config import load_profile
-from lionrepro.cost import CostSettings, cost_table, run_cost
-from lionrepro.stages.measurement import default_device, run_measurement, settings_values
+from lionrepro.speed.measurement_run import default_device, run_measurement, settings_values
+from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

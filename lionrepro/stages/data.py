@@ -39,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
     if corpus != "lion12":
         print(
             f"profile {profile['name']!r} asks for corpus {corpus!r}; this stage builds only the synthetic 'lion12' "
-            "corpus so far (the real corpora load through lionrepro.corpora)",
+            "corpus so far (the real corpora load through lionrepro.corpora.registry)",
             file=sys.stderr,
         )
         return 2
-    from lionrepro.lion12.build import Lion12Config, build  # eSpeak NG and datasets only when the stage runs
+    from lionrepro.corpora.lion12.build import Lion12Config, build  # eSpeak NG and datasets only when the stage runs
 
     config = Lion12Config.from_profile(
         profile,

@@ -13,17 +13,17 @@ from typing import Any
 import torch
 from tabulate import tabulate
 
+from lionrepro.asr.evaluation import TokenBudget, evaluate
+from lionrepro.asr.model import load_checkpoint
 from lionrepro.config import load_profile
-from lionrepro.evaluate import TokenBudget, evaluate
-from lionrepro.manifest import read_manifest
-from lionrepro.model import load_checkpoint
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.provenance import results_dir
-from lionrepro.stages.measurement import default_device
+from lionrepro.speed.measurement_run import default_device
 from lionrepro.stages.train import data_summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="model folder (lionrepro.model checkpoint)")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="model folder (lionrepro.asr.model checkpoint)")
     parser.add_argument("--manifest", type=Path, help="test manifest (default: the data stage's test manifest)")
     parser.add_argument("--out", type=Path, help="output folder (default: RESULTS/evaluate/<checkpoint name>)")
     parser.add_argument("--batch-size", type=int, help="utterances per decoding batch (default: the profile's)")

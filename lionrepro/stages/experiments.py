@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lionrepro.asr.evaluation import HYPOTHESES_FILE, RESULTS_FILE, read_hypotheses
+from lionrepro.asr.model import load_checkpoint
+from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.claims.bootstrap import paired_bootstrap
 from lionrepro.config import load_profile
-from lionrepro.evaluate import HYPOTHESES_FILE, RESULTS_FILE, read_hypotheses
-from lionrepro.manifest import read_manifest
-from lionrepro.model import load_checkpoint
-from lionrepro.noise import paired_bootstrap
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.provenance import provenance, read_json, results_dir, write_json_atomic
 from lionrepro.stages.evaluate import default_test_manifest, score_checkpoint
 from lionrepro.stages.train import RECORD, add_training_arguments, data_summary, run_training, training_config
-from lionrepro.train import FINAL_MODEL
 
 BASE = "base"
 SUMMARY = "summary.json"

@@ -4,9 +4,11 @@ Qwen3-ASR was trained with language tags on languages that include English, Mand
 its tokenizer still covers Tamil script. The base is made the same way: a byte-level BPE tokenizer over the training
 text of all four languages of Lion-12, the `tiny` model, trained on Lion-12's `pretrain` split (English, Mandarin and
 Malay sentences that are in no Table 1 split, read by training voices only), with `language {Name}<asr_text>...`
-targets. Everything is seeded, so the command reproduces the committed checkpoint
-(bit for bit on the same CPU setup). Settings: the profile's `[pretrain]` section; its `[pretrain.train]` table holds
-the training settings (`lionrepro.train.TrainConfig`). A profile that starts from a released checkpoint names it in
+targets. Everything is seeded, so two runs of one commit with the same profile and libraries on the same CPU setup
+give the same weights; the committed checkpoint in `models/tiny-base/` was made by an earlier commit (its `train.json`
+says which) and has not been re-made since, so this command is not known to reproduce it bit for bit. Settings: the
+profile's `[pretrain]` section; its `[pretrain.train]` table holds the training settings
+(`lionrepro.asr.training_loop.TrainConfig`). A profile that starts from a released checkpoint names it in
 `[pretrain] base` and has nothing to pretrain.
 """
 
@@ -15,9 +17,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lionrepro.asr.model import build_model, build_processor, train_tokenizer
 from lionrepro.config import load_profile
-from lionrepro.manifest import read_manifest
-from lionrepro.model import build_model, build_processor, train_tokenizer
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.stages.train import add_training_arguments, data_summary, run_training, training_config
 
 

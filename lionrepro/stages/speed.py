@@ -1,7 +1,7 @@
 """`lionrepro speed`: latency (s/sample) and throughput of the four architectures side by side -> results JSON.
 
 Defaults come from the profile's `[speed]` section; on a GPU every model runs at full depth in bf16, on a CPU at full
-width and small depths, extrapolated to full depth (see lionrepro/speed.py).
+width and small depths, extrapolated to full depth (see lionrepro/speed/latency.py).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from lionrepro import architectures
+from lionrepro.asr import architectures
 from lionrepro.config import load_profile
-from lionrepro.speed import SpeedSettings, run_speed, speed_table
-from lionrepro.stages.measurement import default_device, run_measurement, settings_values
+from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
+from lionrepro.speed.measurement_run import default_device, run_measurement, settings_values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lionrepro import balance, tables
-from lionrepro.claims import claims_file, load_checks
-from lionrepro.measured_claims import measurement_runs
-from lionrepro.paper_arithmetic import table1_train_plan
+from lionrepro.claims.measured import measurement_runs
+from lionrepro.claims.paper_arithmetic import table1_train_plan
+from lionrepro.claims.verdicts import claims_file, load_checks
+from lionrepro.corpora import balanced_sampling as balance
 from lionrepro.provenance import git_commit, read_json, results_dir
+from lionrepro.report import table_rendering as tables
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
 def measured_tables() -> list[tables.Table]:
     """Our speed and cost measurements beside the paper's Tables 3 and 4, from the newest results of each kind."""
-    from lionrepro.cost import cost_table  # torch and transformers: only when there are results to render
-    from lionrepro.speed import speed_table
+    from lionrepro.speed.latency import speed_table
+    from lionrepro.speed.training_cost import (
+        cost_table,  # torch and transformers: only when there are results to render
+    )
 
     built = []
     for kind, render, title in (

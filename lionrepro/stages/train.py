@@ -14,13 +14,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from lionrepro.asr_format import training_targets
+from lionrepro.asr.finetune_format import training_targets
+from lionrepro.asr.model import load_checkpoint
+from lionrepro.asr.training_loop import NonFiniteLossError, TrainConfig, TrainResult, train
 from lionrepro.config import load_profile
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.languages import names_a_language
-from lionrepro.manifest import read_manifest
-from lionrepro.model import load_checkpoint
 from lionrepro.provenance import provenance, read_json, results_dir, write_json_atomic
-from lionrepro.train import NonFiniteLossError, TrainConfig, TrainResult, train
 
 RECORD = "train.json"
 _EXAMPLES = 3
@@ -39,7 +39,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", type=Path, required=True, help="base checkpoint folder (lionrepro.model layout)")
+    parser.add_argument("--base", type=Path, required=True, help="base checkpoint folder (lionrepro.asr.model layout)")
     parser.add_argument("--manifest", type=Path, help="training manifest (default: the data stage's balanced one)")
     parser.add_argument(
         "--tags",

@@ -16,9 +16,9 @@ import torch
 from transformers import Qwen3ASRProcessor
 from transformers.models.qwen3_asr.processing_qwen3_asr import LANGUAGE_CODE_TO_NAME
 
-from lionrepro.audio import TARGET_RATE, read_audio
+from lionrepro.asr.model import ASR_TEXT, IM_END
+from lionrepro.corpora.audio import TARGET_RATE, read_audio
 from lionrepro.languages import language
-from lionrepro.model import ASR_TEXT, IM_END
 
 IGNORE_INDEX = -100  # the label value transformers' loss skips
 NO_LANGUAGE = "None"

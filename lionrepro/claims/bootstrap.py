@@ -2,7 +2,7 @@
 
 Two systems decoded on the same test utterances differ by a few points; with 50-500 utterances per test set, part of
 that is which utterances happen to be in the set. Resampling the utterances with replacement (the same draw for both
-systems, so that what they share cancels out) and recomputing the rates exactly as `lionrepro.evaluate.summarize`
+systems, so that what they share cancels out) and recomputing the rates exactly as `lionrepro.asr.evaluation.summarize`
 does gives the spread of the difference: it counts as real only when its percentile interval excludes 0.
 
 Utterances are resampled within each dataset (stratified), because the paper's averages weigh every test set the
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from lionrepro import paper
+from lionrepro.asr.scoring import score
 from lionrepro.languages import language as resolve_language
-from lionrepro.scoring import score
 
 
 def _key(row: dict[str, Any]) -> str:
@@ -30,8 +30,8 @@ def _key(row: dict[str, Any]) -> str:
 def utterance_errors(rows: Iterable[dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per "lang/dataset": (edit errors per utterance, reference units per utterance), rows in id order.
 
-    Each pair is scored alone by `lionrepro.scoring.score`, so the normalisation is the scorer's and the sums are the
-    corpus-level counts; a row whose normalised reference is empty gets 0 errors and 0 units.
+    Each pair is scored alone by `lionrepro.asr.scoring.score`, so the normalisation is the scorer's and the sums are
+    the corpus-level counts; a row whose normalised reference is empty gets 0 errors and 0 units.
     """
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r["id"]):

@@ -12,9 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lionrepro import experiment_claims, paper
-from lionrepro.claims import CAVEAT, FAILS, HOLDS, MEASURED, NOT_HERE, Check, claim, fmt, pending, rounded_like
-from lionrepro.manifest import read_manifest
+from lionrepro import paper
+from lionrepro.claims import measured_experiments as experiment_claims
+from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, MEASURED, NOT_HERE, Check, claim, fmt, pending, rounded_like
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.provenance import read_json, results_dir
 
 
@@ -185,7 +186,7 @@ def model_size() -> list[Check]:
 
 def _balanced_hours(reading: str) -> Decimal:
     """Audio hours in one epoch of Algorithm 1's output over Table 1's train split (each dataset's mean length)."""
-    from lionrepro.paper_arithmetic import table1_train_plan
+    from lionrepro.claims.paper_arithmetic import table1_train_plan
 
     plan = table1_train_plan(reading)
     mean_hours = {(r.language.code, r.dataset): r.hours["train"] / r.samples["train"] for r in paper.table1()}

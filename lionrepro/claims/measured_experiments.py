@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from lionrepro.claims import CAVEAT, FAILS, HOLDS, MEASURED, Check, claim, fmt, pending
+from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, MEASURED, Check, claim, fmt, pending
 from lionrepro.languages import LANGUAGES, names_a_language
 from lionrepro.provenance import read_json, results_dir
 
@@ -98,7 +98,8 @@ def no_language_tags() -> list[Check]:
             f"at least {fmt(100 * threshold, 0)}% of hypotheses written in the spoken language",
             f"{fmt(100 * share, 1)}% ({per_language})",
             f"{claim('no_language_tags')['implicit_lid_reason']}. Script for Mandarin and Tamil, lingua between "
-            f"English and Malay (lionrepro.lid). The language-tag ablation: {fmt(100 * tagged_share, 1)}%; the base, "
+            f"English and Malay (lionrepro.asr.language_id). The language-tag ablation: "
+            f"{fmt(100 * tagged_share, 1)}%; the base, "
             f"never trained on Tamil: {fmt(100 * summary['runs'][BASE]['implicit_lid']['overall'], 1)}%.",
             evidence,
         ),

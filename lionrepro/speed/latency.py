@@ -24,7 +24,8 @@ from typing import Any
 
 import torch
 
-from lionrepro import architectures, paper
+from lionrepro import paper
+from lionrepro.asr import architectures
 
 # (encoder layers, decoder layers): the three depths the extrapolation is fitted on, and the one that checks it
 FIT_DEPTHS: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (1, 2))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from lionrepro import balance, paper
-from lionrepro.claims import CAVEAT, FAILS, HOLDS, NOT_HERE, PAPER_ARITHMETIC, Check, claim, fmt, rounded_like
+from lionrepro import paper
+from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, NOT_HERE, PAPER_ARITHMETIC, Check, claim, fmt, rounded_like
+from lionrepro.corpora import balanced_sampling as balance
 from lionrepro.languages import LANGUAGES, language
 
 

@@ -19,9 +19,9 @@ from decimal import Decimal
 import numpy as np
 
 from lionrepro import paper
-from lionrepro.lion12.synth import Utterance
-from lionrepro.lion12.text import SentencePool
-from lionrepro.lion12.voices import STYLES, dataset_slug, deal_speakers
+from lionrepro.corpora.lion12.synth import Utterance
+from lionrepro.corpora.lion12.text import SentencePool
+from lionrepro.corpora.lion12.voices import STYLES, dataset_slug, deal_speakers
 
 # Words per sentence per language (inclusive): Tamil words cost many tokens, so Tamil sentences are short.
 WORD_RANGE: dict[str, tuple[int, int]] = {"en": (4, 9), "zh": (4, 8), "ta": (3, 5), "ms": (4, 8)}

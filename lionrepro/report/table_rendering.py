@@ -14,7 +14,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lionrepro import paper
-from lionrepro.claims import Check
+from lionrepro.claims.verdicts import Check
 from lionrepro.languages import LANGUAGES, language
 from lionrepro.provenance import git_commit, write_text_atomic
 
@@ -99,7 +99,7 @@ def table1_balanced(plans: dict) -> Table:
         "Table 1's training split under Algorithm 1 (both readings of the Stage-1 size)",
         headers,
         [[str(cell) for cell in row] for row in rows],
-        f"{paper.source('table1')} via lionrepro.balance (seed {', '.join(map(str, seeds))})",
+        f"{paper.source('table1')} via lionrepro.corpora.balanced_sampling (seed {', '.join(map(str, seeds))})",
     )
 
 

@@ -7,7 +7,7 @@ GPU-hours of one epoch over Table 1's training split, the epochs that fit into t
 hourly rates that default to those the paper's own numbers imply (derived from Table 4, never typed).
 
 On a GPU the step is the upstream recipe's: fp32 master weights, bf16 autocast, AdamW, per-device batch 32. On a CPU
-it is timed at small depths and extrapolated to full depth as in `lionrepro.speed`.
+it is timed at small depths and extrapolated to full depth as in `lionrepro.speed.latency`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from lionrepro import architectures, paper
-from lionrepro.speed import (
+from lionrepro import paper
+from lionrepro.asr import architectures
+from lionrepro.speed.latency import (
     CHECK_DEPTH,
     FIT_DEPTHS,
     Timer,

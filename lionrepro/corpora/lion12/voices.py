@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lionrepro.ingest import slug
+from lionrepro.corpora.ingest import slug
 
 # eSpeak NG 1.52's voice variants that sound like a person (robotic, whispered and croaking ones left out).
 VARIANTS: tuple[str, ...] = (

@@ -40,7 +40,7 @@ from transformers import (
     Qwen3ASRProcessor,
 )
 
-from lionrepro.architectures import architecture, qwen3_asr_config
+from lionrepro.asr.architectures import architecture, qwen3_asr_config
 
 # Qwen's special tokens, as its processor and prompt use them. <|endoftext|> is first so that padding is id 0.
 PAD_TOKEN = "<|endoftext|>"

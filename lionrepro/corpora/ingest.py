@@ -25,7 +25,7 @@ import datasets
 import soundfile as sf
 from tqdm import tqdm
 
-from lionrepro import audio
+from lionrepro.corpora import audio
 from lionrepro.languages import language as resolve_language
 
 EMPTY_TRANSCRIPT = "empty transcript"

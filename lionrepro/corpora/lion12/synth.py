@@ -6,7 +6,7 @@ and both are handled here: its noise generators (libc `rand` and its own, seeded
 variants) are seeded from each utterance's seed before it is spoken; and the library keeps state between utterances
 that no call resets (the pitch flutter phase, filter memories), so the same utterance comes out slightly different
 depending on what was spoken before it in the process. A shard is therefore always synthesised by a fresh interpreter
-(`python -m lionrepro.lion12.synth`, one per shard): its bytes then depend only on its list of utterances.
+(`python -m lionrepro.corpora.lion12.synth`, one per shard): its bytes then depend only on its list of utterances.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from lionrepro.audio import TARGET_RATE as SAMPLE_RATE
-from lionrepro.audio import from_array, write_flac
+from lionrepro.corpora.audio import TARGET_RATE as SAMPLE_RATE
+from lionrepro.corpora.audio import from_array, write_flac
 from lionrepro.provenance import write_json_atomic
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2

@@ -13,7 +13,7 @@ not change a single hypothesis, which takes three things (tests/test_evaluate.py
 
 No language is forced: the prompt ends at the assistant turn, and the model writes `language X<asr_text>` itself.
 Hypotheses are stored raw (the whole output, and the transcript after the prefix) and normalised only at scoring
-time, by lionrepro.scoring.
+time, by lionrepro.asr.scoring.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ import torch
 from tqdm import tqdm
 from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
-from lionrepro import asr_format, paper
+from lionrepro import paper
+from lionrepro.asr import finetune_format as asr_format
+from lionrepro.asr.language_id import spoken_language_share, written_language
+from lionrepro.asr.scoring import ErrorCounts, score
 from lionrepro.languages import language as resolve_language
-from lionrepro.lid import spoken_language_share, written_language
 from lionrepro.provenance import provenance, write_json_atomic, write_text_atomic
-from lionrepro.scoring import ErrorCounts, score
 
 HYPOTHESES_FILE = "hypotheses.jsonl"
 RESULTS_FILE = "results.json"
@@ -170,7 +171,7 @@ def summarize(hypotheses: Sequence[dict[str, Any]]) -> dict[str, Any]:
       same) and, for comparison, the pooled corpus-level rate over all its utterances;
     - `benchmarks`: the rates under Table 2's column names, and `average_12`, their mean over the 12 test sets as in
       Table 2's Avg. column (None, with `missing_benchmarks`, when the test rows do not cover all 12);
-    - `implicit_lid`: the share of hypotheses written in the spoken language (lionrepro.lid).
+    - `implicit_lid`: the share of hypotheses written in the spoken language (lionrepro.asr.language_id).
     """
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in hypotheses:

@@ -1,6 +1,6 @@
 """Claims as data, checks as records, and the verdict file every report is built from.
 
-A claim (lionrepro/claims.toml) is checked twice where possible: against the paper's own numbers (paper
+A claim (lionrepro/claims/claims.toml) is checked twice where possible: against the paper's own numbers (paper
 arithmetic) and against our measured run. Each check is a `Check` record; `results/claims.json` holds them all,
 written atomically with provenance. `regressions` compares verdicts with committed reference results, which is
 what makes the claims a CI gate.
@@ -46,7 +46,7 @@ def reference_file() -> Path:
 @cache
 def claims() -> dict[str, dict[str, Any]]:
     """Every claim by id, as written in claims.toml."""
-    text = resources.files("lionrepro").joinpath("claims.toml").read_text(encoding="utf-8")
+    text = resources.files("lionrepro.claims").joinpath("claims.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

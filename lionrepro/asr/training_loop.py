@@ -42,8 +42,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from lionrepro.asr_format import collate
-from lionrepro.model import load_checkpoint, save_checkpoint
+from lionrepro.asr.finetune_format import collate
+from lionrepro.asr.model import load_checkpoint, save_checkpoint
 
 CURVE = "curve.jsonl"
 CHECKPOINTS = "checkpoints"

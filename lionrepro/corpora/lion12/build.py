@@ -5,7 +5,7 @@ and the versions of the packages that make the text and the audio. Synthesis run
 (eSpeak NG carries state between utterances, see `synth`), and each finished shard leaves a marker, so an
 interrupted build resumes where it stopped and a rebuild with the same seed gives the same bytes. The corpus is kept
 as one `datasets` DatasetDict per Table 1 dataset, whose audio column references FLAC files next to it, and turned
-into manifests by `lionrepro.ingest.ingest_split`, the one ingestion path every corpus goes through.
+into manifests by `lionrepro.corpora.ingest.ingest_split`, the one ingestion path every corpus goes through.
 
 Layout under `<cache>/lion12/<key>/`: `<slug>/audio/<split>/*.flac` and `<slug>/hf/` per dataset (slug as
 `zh-common-voice-23`); `manifests/{train,valid,test}.jsonl` (all 12 datasets, one file per split); `shards/` markers;
@@ -32,11 +32,11 @@ import soundfile as sf
 from tqdm import tqdm
 
 from lionrepro import paper
-from lionrepro.ingest import IngestResult, ingest_split, summarise
-from lionrepro.lion12.plan import PRETRAIN_SPLIT, PlanConfig, plan
-from lionrepro.lion12.synth import SAMPLE_RATE, Utterance, shard_command, shard_input
-from lionrepro.lion12.voices import dataset_slug
-from lionrepro.manifest import write_manifest
+from lionrepro.corpora.ingest import IngestResult, ingest_split, summarise
+from lionrepro.corpora.lion12.plan import PRETRAIN_SPLIT, PlanConfig, plan
+from lionrepro.corpora.lion12.synth import SAMPLE_RATE, Utterance, shard_command, shard_input
+from lionrepro.corpora.lion12.voices import dataset_slug
+from lionrepro.corpora.manifest import write_manifest
 from lionrepro.provenance import provenance, read_json, write_json_atomic
 
 GENERATOR_VERSION = 2  # bump whenever a change to this package changes the corpus it builds

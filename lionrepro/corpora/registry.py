@@ -3,8 +3,9 @@
 The registry says, for each Table 1 row, where the corpus is on the hub (if anywhere), which config, revision, split
 names and columns to use, its licence and access conditions, and how sure we are that it is the paper's source.
 `load_split` reads a split through `datasets` from the hub (streaming or not) or from a local copy, with the audio
-left undecoded (see `lionrepro.audio`). Where the hub cannot be used (offline, unreachable, gated without a token, or
-no loadable hub copy exists) it fails at once with a `CorpusUnavailable` naming the dataset and how to provide it.
+left undecoded (see `lionrepro.corpora.audio`). Where the hub cannot be used (offline, unreachable, gated without a
+token, or no loadable hub copy exists) it fails at once with a `CorpusUnavailable` naming the dataset and how to
+provide it.
 
 A local copy (`local_dir`) is either
 - a `datasets` `save_to_disk` folder: a DatasetDict (with `dataset_dict.json`) whose split names are the source's,
@@ -33,7 +34,7 @@ from urllib.parse import urlparse
 import datasets
 from huggingface_hub import constants as hub_constants
 
-from lionrepro.ingest import undecoded
+from lionrepro.corpora.ingest import undecoded
 from lionrepro.languages import language as resolve_language
 from lionrepro.paper import SPLITS
 
@@ -103,7 +104,7 @@ class Corpus:
 @cache
 def registry() -> tuple[Corpus, ...]:
     """All 12 entries of `corpora.toml`, checked."""
-    text = resources.files("lionrepro").joinpath("corpora.toml").read_text(encoding="utf-8")
+    text = resources.files("lionrepro.corpora").joinpath("corpora.toml").read_text(encoding="utf-8")
     entries = tuple(Corpus(**raw) for raw in tomllib.loads(text)["corpus"])
     for entry in entries:
         entry.check()
@@ -137,7 +138,7 @@ def _how_to_provide(entry: Corpus) -> str:
     text = (
         f"Provide a local copy with local_dir (a `save_to_disk` folder, or one table per split named "
         f"{sorted({**entry.splits, **entry.local_splits}.values()) or [entry.carve.get('source')]} with columns "
-        f"{entry.audio_column!r} and {entry.text_column!r}; see lionrepro/corpora.py). Source: {where}."
+        f"{entry.audio_column!r} and {entry.text_column!r}; see lionrepro/corpora/registry.py). Source: {where}."
     )
     if entry.access == "gated":
         text += (
