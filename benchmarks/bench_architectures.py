@@ -13,7 +13,7 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.provenance import device_description
-from lionrepro.speed import training_cost as cost
+from lionrepro.speed import training_cost
 from lionrepro.speed.latency import clip_durations
 
 NEW_TOKENS = 4
@@ -60,14 +60,18 @@ def test_latency_full_gpu(benchmark, name):
 
 
 def _train_step(benchmark, name: str, device: str, depth: tuple[int, int] | None, batch_size: int) -> None:
-    settings = cost.CostSettings(models=(name,), device=device, batch_size=batch_size)
+    settings = training_cost.CostSettings(models=(name,), device=device, batch_size=batch_size)
     autocast = device == "cuda"
     model = architectures.build(name, device=device, num_layers_override=depth).train()
-    batch = cost.training_batch(name, clip_durations(batch_size, split="train"), settings.target_tokens, device)
+    batch = training_cost.training_batch(
+        name, clip_durations(batch_size, split="train"), settings.target_tokens, device
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
-    cost._step(model, batch, optimizer, autocast)  # warm-up (allocates the optimizer state)
+    training_cost._step(model, batch, optimizer, autocast)  # warm-up (allocates the optimizer state)
     _record(benchmark, name, depth, batch_size=batch_size, precision="bf16 autocast" if autocast else "fp32")
-    benchmark.pedantic(cost._step, args=(model, batch, optimizer, autocast), rounds=3 if ON_GPU else 1, iterations=1)
+    benchmark.pedantic(
+        training_cost._step, args=(model, batch, optimizer, autocast), rounds=3 if ON_GPU else 1, iterations=1
+    )
 
 
 def test_train_step_tiny_cpu(benchmark):

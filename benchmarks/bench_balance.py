@@ -3,16 +3,18 @@
 import pytest
 
 from lionrepro import paper
-from lionrepro.corpora import balanced_sampling as balance
+from lionrepro.corpora import balanced_sampling
 
 
 @pytest.fixture(scope="module")
 def paper_scale_labels():
-    return balance.labels_from_counts({(r.language.code, r.dataset): r.samples["train"] for r in paper.table1()})
+    return balanced_sampling.labels_from_counts(
+        {(r.language.code, r.dataset): r.samples["train"] for r in paper.table1()}
+    )
 
 
-@pytest.mark.parametrize("reading", balance.READINGS)
+@pytest.mark.parametrize("reading", balanced_sampling.READINGS)
 def test_algorithm1_paper_scale(benchmark, paper_scale_labels, reading):
     languages, datasets = paper_scale_labels
-    plan = benchmark(balance.balance, languages, datasets, seed=0, reading=reading)
+    plan = benchmark(balanced_sampling.balance, languages, datasets, seed=0, reading=reading)
     assert {lang.final for lang in plan.languages} == {plan.n_star_star}

@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from lionrepro.provenance import provenance, write_json_atomic
 from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
+from lionrepro.speed.measurement_run import run_measurement
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 
@@ -69,12 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         path = args.out / f"speed_{tag}.json"
         phase = time.perf_counter()
-
-        def save_speed(results: dict) -> None:
-            results["provenance"] = provenance(stage="speed", wall_s=time.perf_counter() - phase)
-            write_json_atomic(path, results)
-
-        speed = run_speed(settings, log=log, on_update=save_speed)
+        speed = run_measurement("speed", settings, run_speed, path, log=log)
         log(f"speed phase done in {time.perf_counter() - phase:.1f}s -> {path}")
         tables.append(tabulate(*reversed(speed_table(speed)), tablefmt="github"))
     if "cost" not in args.skip:
@@ -89,12 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         path = args.out / f"cost_{tag}.json"
         phase = time.perf_counter()
-
-        def save_cost(results: dict) -> None:
-            results["provenance"] = provenance(stage="cost", wall_s=time.perf_counter() - phase)
-            write_json_atomic(path, results)
-
-        cost = run_cost(settings, log=log, on_update=save_cost)
+        cost = run_measurement("cost", settings, run_cost, path, log=log)
         log(f"cost phase done in {time.perf_counter() - phase:.1f}s -> {path}")
         tables.append(tabulate(*reversed(cost_table(cost)), tablefmt="github"))
     summary = "\n\n".join(tables)

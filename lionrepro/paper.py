@@ -7,6 +7,7 @@ arithmetic on them (averages, ratios, totals) can use the paper's own rounding w
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -181,6 +182,14 @@ def _by(rows: tuple, attribute: str, value: str):
     if not matches:
         raise KeyError(f"{value!r} is not in the paper's table (known: {[getattr(r, attribute) for r in rows]})")
     return matches[0]
+
+
+def published_size(label: str) -> Decimal:
+    """A Table 2 `params` label ('0.6B', '10B') as a number of parameters."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)B", label)
+    if not match:
+        raise ValueError(f"cannot read a parameter count from {label!r}")
+    return Decimal(match.group(1)).scaleb(9)
 
 
 def error_row(model: str) -> ErrorRow:

@@ -9,7 +9,8 @@ from transformers.models.qwen3_asr import modeling_qwen3_asr
 
 from lionrepro import paper
 from lionrepro.asr import architectures
-from lionrepro.speed.latency import FIT_DEPTHS, extrapolate, published_size
+from lionrepro.paper import published_size
+from lionrepro.speed.latency import FIT_DEPTHS, extrapolate
 
 # Exact counts (meta device, tied embeddings once); a change here is a change of architecture, not of noise.
 EXACT = {

@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 
 from lionrepro import paper
-from lionrepro.corpora import balanced_sampling as balance
+from lionrepro.corpora import balanced_sampling
 
 SMALL = {("en", "A"): 10, ("en", "B"): 3, ("ta", "C"): 7, ("ta", "D"): 2, ("ta", "E"): 5, ("ms", "F"): 4}
 
 
 @pytest.fixture(scope="module")
 def paper_labels():
-    return balance.labels_from_counts({(r.language.code, r.dataset): r.samples["train"] for r in paper.table1()})
+    return balanced_sampling.labels_from_counts(
+        {(r.language.code, r.dataset): r.samples["train"] for r in paper.table1()}
+    )
 
 
 def _drawn(plan, languages, datasets):
@@ -23,10 +25,10 @@ def _drawn(plan, languages, datasets):
     return per_language, per_dataset
 
 
-@pytest.mark.parametrize("reading", balance.READINGS)
+@pytest.mark.parametrize("reading", balanced_sampling.READINGS)
 def test_every_language_ends_with_the_same_count(reading):
-    languages, datasets = balance.labels_from_counts(SMALL)
-    plan = balance.balance(languages, datasets, seed=1, reading=reading)
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    plan = balanced_sampling.balance(languages, datasets, seed=1, reading=reading)
     per_language, per_dataset = _drawn(plan, languages, datasets)
     assert set(per_language.values()) == {plan.n_star_star}
     assert plan.indices.size == 3 * plan.n_star_star
@@ -37,8 +39,8 @@ def test_every_language_ends_with_the_same_count(reading):
 
 def test_union_reading_counts_by_hand():
     # en: N* = 10, two datasets -> 20 after Stage 1; ta: N* = 7, three -> 21; ms: N* = 4, one -> 4. N** = 21.
-    languages, datasets = balance.labels_from_counts(SMALL)
-    plan = balance.balance(languages, datasets, seed=0, reading="union")
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    plan = balanced_sampling.balance(languages, datasets, seed=0, reading="union")
     by_lang = {lang.language: lang for lang in plan.languages}
     assert plan.n_star_star == 21
     assert (by_lang["en"].after_stage1, by_lang["ta"].after_stage1, by_lang["ms"].after_stage1) == (20, 21, 4)
@@ -52,8 +54,8 @@ def test_union_reading_counts_by_hand():
 
 def test_comment_reading_counts_by_hand():
     # Each language is N*_l after Stage 1, split evenly over its datasets: en 5+5, ta 3+2+2 (7 = 3*2 + 1), ms 4.
-    languages, datasets = balance.labels_from_counts(SMALL)
-    plan = balance.balance(languages, datasets, seed=0, reading="comment")
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    plan = balanced_sampling.balance(languages, datasets, seed=0, reading="comment")
     assert plan.n_star_star == 10
     by_ds = {ds.dataset: ds for ds in plan.datasets}
     assert [by_ds[k].after_stage1 for k in "ABCDEF"] == [5, 5, 3, 2, 2, 4]
@@ -61,42 +63,42 @@ def test_comment_reading_counts_by_hand():
 
 def test_upsampling_keeps_every_row_of_a_dataset_that_is_replicated_whole():
     # A dataset with r = ceil(N*/n) copies subsampled to N* >= n rows: with N* = r * n every row appears r times.
-    languages, datasets = balance.labels_from_counts({("en", "A"): 9, ("en", "B"): 3})
-    plan = balance.balance(languages, datasets, seed=5)
+    languages, datasets = balanced_sampling.labels_from_counts({("en", "A"): 9, ("en", "B"): 3})
+    plan = balanced_sampling.balance(languages, datasets, seed=5)
     b_rows = Counter(int(i) for i in plan.indices if datasets[i] == "B")
     assert sorted(b_rows) == [9, 10, 11] and set(b_rows.values()) == {3}
 
 
 def test_seeded_determinism_and_seed_sensitivity():
-    languages, datasets = balance.labels_from_counts(SMALL)
-    first = balance.balance(languages, datasets, seed=3)
-    again = balance.balance(languages, datasets, seed=3)
-    other = balance.balance(languages, datasets, seed=4)
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    first = balanced_sampling.balance(languages, datasets, seed=3)
+    again = balanced_sampling.balance(languages, datasets, seed=3)
+    other = balanced_sampling.balance(languages, datasets, seed=4)
     assert np.array_equal(first.indices, again.indices)
     assert not np.array_equal(first.indices, other.indices)
     assert first.counts() == again.counts()
 
 
 def test_input_order_does_not_change_the_counts():
-    languages, datasets = balance.labels_from_counts(SMALL)
-    reversed_plan = balance.balance(languages[::-1], datasets[::-1], seed=0)
-    assert reversed_plan.counts() == balance.balance(languages, datasets, seed=0).counts()
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    reversed_plan = balanced_sampling.balance(languages[::-1], datasets[::-1], seed=0)
+    assert reversed_plan.counts() == balanced_sampling.balance(languages, datasets, seed=0).counts()
 
 
 def test_bad_input_is_refused_with_a_message():
     with pytest.raises(ValueError, match="empty"):
-        balance.balance([], [], seed=0)
+        balanced_sampling.balance([], [], seed=0)
     with pytest.raises(ValueError, match="labels"):
-        balance.balance(["en"], [], seed=0)
+        balanced_sampling.balance(["en"], [], seed=0)
     with pytest.raises(ValueError, match="reading"):
-        balance.balance(["en"], ["A"], seed=0, reading="both")
+        balanced_sampling.balance(["en"], ["A"], seed=0, reading="both")
 
 
 @pytest.mark.parametrize(("reading", "n_star_star"), [("union", 4 * 120098), ("comment", 120098)])
 def test_paper_scale_invariants(paper_labels, reading, n_star_star):
     languages, datasets = paper_labels
     assert len(languages) == 479364
-    plan = balance.balance(languages, datasets, seed=0, reading=reading)
+    plan = balanced_sampling.balance(languages, datasets, seed=0, reading=reading)
     assert plan.n_star_star == n_star_star
     assert plan.indices.size == 4 * n_star_star
     assert {lang.final for lang in plan.languages} == {n_star_star}

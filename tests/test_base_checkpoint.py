@@ -14,6 +14,7 @@ from collections import defaultdict
 import pytest
 
 from lionrepro.asr.evaluation import TokenBudget, decode
+from lionrepro.asr.finetuning import RECORD
 from lionrepro.asr.model import load_checkpoint
 from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
@@ -22,7 +23,6 @@ from lionrepro.corpora.lion12.plan import first_per_dataset, plan
 from lionrepro.corpora.lion12.synth import render_rows
 from lionrepro.languages import language
 from lionrepro.provenance import REPO_ROOT
-from lionrepro.stages.train import RECORD
 
 PROFILE = load_profile("tiny")
 BASE = REPO_ROOT / PROFILE["pretrain"]["out"]

@@ -1,5 +1,6 @@
 """The `lionrepro` command: stages run from the command line, and bad requests get a clear message."""
 
+import importlib
 import json
 
 import pytest
@@ -46,11 +47,20 @@ def test_tables_stage_regenerates_tables(tmp_path):
             assert (tmp_path / f"{name}.{suffix}").read_text().strip()
 
 
-def test_stages_not_built_yet_say_so(capsys):
-    unbuilt = [name for name, (module, _) in STAGES.items() if module is None]
-    for name in unbuilt:
-        assert main([name]) == 2
-        assert "not built yet" in capsys.readouterr().err
+def test_every_stage_module_defines_its_arguments_and_run(capsys):
+    for name, (module_name, _) in STAGES.items():
+        module = importlib.import_module(module_name)
+        assert callable(module.add_arguments) and callable(module.run), module_name
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
+        assert f"lionrepro {name}" in capsys.readouterr().out
+
+
+def test_a_stage_that_cannot_be_imported_says_why(monkeypatch, capsys):
+    monkeypatch.setitem(STAGES, "data", ("lionrepro.stages.no_such_stage", "a stage whose module is missing"))
+    assert main(["data"]) == 2
+    assert "stage 'data' cannot run here: No module named 'lionrepro.stages.no_such_stage'" in capsys.readouterr().err
 
 
 def test_profiles_load_and_unknown_ones_are_refused():

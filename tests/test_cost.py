@@ -8,7 +8,7 @@ import torch
 
 from lionrepro import paper
 from lionrepro.asr import architectures
-from lionrepro.speed import training_cost as cost
+from lionrepro.speed import training_cost
 from lionrepro.speed.latency import CHECK_DEPTH, FIT_DEPTHS, extrapolate
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
@@ -16,7 +16,7 @@ TINY = architectures.TINY.name
 
 
 def test_rates_are_derived_from_table4():
-    rates = cost.paper_rates()
+    rates = training_cost.paper_rates()
     for system in ("Polyglot-Lion", "MERaLiON-2-10B"):
         row = paper.cost_row(system)
         expected = row.estimated_cost_usd / (row.gpu_count * row.training_time_hours)
@@ -25,18 +25,18 @@ def test_rates_are_derived_from_table4():
 
 
 def test_train_split_hours_match_table1_total():
-    assert cost.train_split_hours() == paper.table1_printed_total()["train_hours"]
+    assert training_cost.train_split_hours() == paper.table1_printed_total()["train_hours"]
 
 
 def test_projection_arithmetic():
-    proj = cost.projection(audio_hours_per_hour=100.0, device_rate=2.0)
-    hours = float(cost.train_split_hours())
+    proj = training_cost.projection(audio_hours_per_hour=100.0, device_rate=2.0)
+    hours = float(training_cost.train_split_hours())
     budget = float(paper.cost_row("Polyglot-Lion").training_time_hours)
     assert proj["gpu_hours_per_epoch"] == pytest.approx(hours / 100.0)
     assert proj["epochs_in_paper_hours"] == pytest.approx(budget * 100.0 / hours)
     assert proj["usd_per_epoch"] == pytest.approx(2.0 * hours / 100.0)
     assert proj["usd_paper_hours"] == pytest.approx(2.0 * budget)
-    assert cost.projection(100.0, None)["usd_per_epoch"] is None
+    assert training_cost.projection(100.0, None)["usd_per_epoch"] is None
 
 
 @pytest.mark.parametrize(
@@ -49,19 +49,19 @@ def test_projection_arithmetic():
     ],
 )
 def test_device_rate(name, rate_of):
-    rate, source = cost.device_rate(name, CostSettings())
-    assert rate == (cost.paper_rates()[rate_of]["usd_per_gpu_hour"] if rate_of else None)
+    rate, source = training_cost.device_rate(name, CostSettings())
+    assert rate == (training_cost.paper_rates()[rate_of]["usd_per_gpu_hour"] if rate_of else None)
     assert source
-    assert cost.device_rate(name, CostSettings(price_per_gpu_hour=1.5))[0] == 1.5
+    assert training_cost.device_rate(name, CostSettings(price_per_gpu_hour=1.5))[0] == 1.5
 
 
 def test_peak_flops_prefers_the_specific_variant():
-    assert cost.peak_flops("NVIDIA H100 PCIe") < cost.peak_flops("NVIDIA H100 80GB HBM3")
-    assert cost.peak_flops("cpu") is None
+    assert training_cost.peak_flops("NVIDIA H100 PCIe") < training_cost.peak_flops("NVIDIA H100 80GB HBM3")
+    assert training_cost.peak_flops("cpu") is None
 
 
 def test_training_batch_masks_the_prompt():
-    batch = cost.training_batch(TINY, [1.0, 2.0], target_tokens=5, device=torch.device("cpu"))
+    batch = training_cost.training_batch(TINY, [1.0, 2.0], target_tokens=5, device=torch.device("cpu"))
     assert (batch["labels"] != -100).sum(dim=1).tolist() == [5, 5]
     assert batch["labels"].shape == batch["input_ids"].shape == batch["attention_mask"].shape
 
@@ -77,13 +77,13 @@ def test_flops_extrapolate_exactly_to_a_direct_count(tiny_cost):
     """Model FLOPs are linear in depth: the count extrapolated from depths 1-2 equals the direct count at (4, 4)."""
     settings = CostSettings(models=(TINY,), batch_size=2, steps=1, warmup=0, target_tokens=4)
     fit = {
-        d: float(cost.measure_training_depth(TINY, settings, d, log=lambda _: None)["flops_per_step"])
+        d: float(training_cost.measure_training_depth(TINY, settings, d, log=lambda _: None)["flops_per_step"])
         for d in FIT_DEPTHS
     }
     assert round(extrapolate(fit, (4, 4))) == tiny_cost["models"][TINY]["flops_per_step"]
     assert (
         round(extrapolate(fit, CHECK_DEPTH))
-        == cost.measure_training_depth(TINY, settings, CHECK_DEPTH, log=lambda _: None)["flops_per_step"]
+        == training_cost.measure_training_depth(TINY, settings, CHECK_DEPTH, log=lambda _: None)["flops_per_step"]
     )
 
 
@@ -101,7 +101,7 @@ def test_results_schema_and_table(tiny_cost):
 
 def test_out_of_memory_halves_the_batch(monkeypatch):
     seen = []
-    real = cost.measure_training
+    real = training_cost.measure_training
 
     def fake(name, settings, log):
         seen.append(settings.batch_size)
@@ -109,7 +109,7 @@ def test_out_of_memory_halves_the_batch(monkeypatch):
             raise torch.cuda.OutOfMemoryError("simulated")
         return real(name, settings, log)
 
-    monkeypatch.setattr(cost, "measure_training", fake)
+    monkeypatch.setattr(training_cost, "measure_training", fake)
     settings = CostSettings(models=(TINY,), batch_size=4, steps=1, warmup=0, target_tokens=2, full_depth=True)
     result = run_cost(settings, log=lambda _: None)["models"][TINY]
     assert seen == [4, 2, 1]

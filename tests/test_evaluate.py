@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lionrepro import paper
-from lionrepro.asr import finetune_format as asr_format
+from lionrepro.asr import finetune_format
 from lionrepro.asr.evaluation import (
     HYPOTHESES_FILE,
     RESULTS_FILE,
@@ -84,11 +84,11 @@ def test_each_row_of_a_batch_gets_exactly_the_inputs_it_gets_alone(tiny, rows):
     (Without asr_format's hop padding and feature masking, a short clip's last mel frames change by up to ~0.9 in a
     batch and its logits by ~5e-3 on this model: enough to flip a near-tie.)"""
     model, processor = tiny
-    batch = asr_format.generation_batch(rows, processor)
+    batch = finetune_format.generation_batch(rows, processor)
     with torch.inference_mode():
         together = model(**batch).logits[:, -1]
         for i, row in enumerate(rows):
-            alone = asr_format.generation_batch([row], processor)
+            alone = finetune_format.generation_batch([row], processor)
             prompt, frames = alone["input_ids"].shape[1], alone["input_features"].shape[-1]
             assert torch.equal(batch["input_ids"][i, -prompt:], alone["input_ids"][0])
             assert batch["attention_mask"][i].tolist() == [0] * (batch["input_ids"].shape[1] - prompt) + [1] * prompt

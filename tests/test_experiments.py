@@ -16,7 +16,7 @@ import soundfile
 
 from lionrepro import paper
 from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
-from lionrepro.claims import measured_experiments as experiment_claims
+from lionrepro.claims import measured_experiments
 from lionrepro.claims.verdicts import HOLDS, NOT_YET
 from lionrepro.corpora.manifest import write_manifest
 from lionrepro.stages.cli import main
@@ -170,15 +170,15 @@ def test_unknown_runs_and_a_missing_base_are_refused(world, tmp_path):
 
 def test_measured_claims_read_the_summary(world, summary, monkeypatch):
     monkeypatch.setenv("LIONREPRO_RESULTS", str(world["results"]))
-    tags = {check.name: check for check in experiment_claims.no_language_tags()}
+    tags = {check.name: check for check in measured_experiments.no_language_tags()}
     assert tags["training targets"].verdict == HOLDS
     assert tags["inference prompt"].verdict == HOLDS
-    for checks in (experiment_claims.average_error(), experiment_claims.competitive()):
+    for checks in (measured_experiments.average_error(), measured_experiments.competitive()):
         assert checks and all(check.verdict != NOT_YET for check in checks)
         assert all(check.evidence["summary"].endswith("summary.json") for check in checks)
 
 
 def test_measured_claims_wait_for_the_experiments(tmp_path, monkeypatch):
     monkeypatch.setenv("LIONREPRO_RESULTS", str(tmp_path))
-    for checks in (experiment_claims.no_language_tags(), experiment_claims.average_error()):
+    for checks in (measured_experiments.no_language_tags(), measured_experiments.average_error()):
         assert {check.verdict for check in checks} == {NOT_YET}

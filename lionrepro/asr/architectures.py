@@ -56,18 +56,22 @@ class Architecture:
     published_params: str  # as printed in Table 2's `params` column
     encoder_layers: int
     decoder_layers: int
+    fine_tuned_as: str | None = None  # the paper's model made by fine-tuning this one (same architecture)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
-        Architecture("qwen3-asr-0.6b", "Qwen3-ASR-0.6B", "0.6B", 18, 28),
-        Architecture("qwen3-asr-1.7b", "Qwen3-ASR-1.7B", "1.7B", 24, 28),
+        Architecture("qwen3-asr-0.6b", "Qwen3-ASR-0.6B", "0.6B", 18, 28, fine_tuned_as="Polyglot-Lion-0.6B"),
+        Architecture("qwen3-asr-1.7b", "Qwen3-ASR-1.7B", "1.7B", 24, 28, fine_tuned_as="Polyglot-Lion-1.7B"),
         Architecture("meralion-2-10b-asr", "MERaLiON-2-10B-ASR", "10B", 32, 42),
         Architecture("whisper-large-v3-turbo", "Whisper-large-v3-turbo", "0.8B", 32, 4),
     )
 }
 NAMES = tuple(ARCHITECTURES)
+MERALION = "meralion-2-10b-asr"  # the baseline of the speed and size claims
+# The architectures the paper fine-tuned, with the Polyglot-Lion model (Tables 2 and 3) each one became
+POLYGLOT_OF = {a.name: a.fine_tuned_as for a in ARCHITECTURES.values() if a.fine_tuned_as}
 # A Qwen3-ASR a few hundred times smaller, same classes and code path: for tests of the measuring machinery only
 TINY = Architecture("qwen3-asr-tiny", "Qwen3-ASR (tiny test configuration)", "-", 4, 4)
 

@@ -4,7 +4,7 @@ Decoding is the slow part, so rows are decoded in batches sorted by audio length
 small within a batch, and a batch that does not fit in memory fails at once rather than at the end). Batching must
 not change a single hypothesis, which takes three things (tests/test_evaluate.py checks them):
 
-- every clip gets the same features in a batch as alone (`asr_format.generation_batch` pads each clip to a whole
+- every clip gets the same features in a batch as alone (`finetune_format.generation_batch` pads each clip to a whole
   hop with silence and masks the padded frames);
 - prompts are left-padded with an attention mask, and `generate` derives the positions from that mask;
 - each row stops at its own token budget (a stopping criterion per row), and is cut back to it: a row that is
@@ -33,9 +33,12 @@ from tqdm import tqdm
 from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
 from lionrepro import paper
-from lionrepro.asr import finetune_format as asr_format
+from lionrepro.asr import finetune_format
+from lionrepro.asr.device import select_device
 from lionrepro.asr.language_id import spoken_language_share, written_language
+from lionrepro.asr.model import load_checkpoint
 from lionrepro.asr.scoring import ErrorCounts, score
+from lionrepro.corpora.manifest import read_manifest
 from lionrepro.languages import language as resolve_language
 from lionrepro.provenance import provenance, write_json_atomic, write_text_atomic
 
@@ -112,7 +115,7 @@ def _cut(tokens: list[int], budget: int, stop_ids: list[int]) -> tuple[list[int]
 def _decode_batch(
     model: Any, processor: Any, rows: list[dict[str, Any]], budgets: list[int], stop_ids: list[int]
 ) -> Iterator[dict[str, Any]]:
-    inputs = asr_format.generation_batch(rows, processor)
+    inputs = finetune_format.generation_batch(rows, processor)
     inputs = {key: value.to(model.device) for key, value in inputs.items()}
     inputs["input_features"] = inputs["input_features"].to(model.dtype)
     pad_id = processor.tokenizer.pad_token_id
@@ -126,7 +129,7 @@ def _decode_batch(
     for row, tokens, budget in zip(rows, generated, budgets, strict=True):
         kept, exhausted = _cut(tokens, budget, stop_ids)
         raw = processor.tokenizer.decode(kept, skip_special_tokens=False)
-        predicted, transcript = asr_format.parse_output(raw)
+        predicted, transcript = finetune_format.parse_output(raw)
         yield {
             "id": row["id"],
             "dataset": row["dataset"],
@@ -248,7 +251,7 @@ def evaluate(
         "provenance": provenance(**provenance_fields),
         "decoding": {
             "batch_size": batch_size,
-            "prompt": asr_format.prompt(processor),
+            "prompt": finetune_format.prompt(processor),
             "budget": asdict(budget),
             "device": str(model.device),
             "dtype": str(model.dtype),
@@ -262,3 +265,38 @@ def evaluate(
     }
     write_json_atomic(out_dir / RESULTS_FILE, results)
     return results
+
+
+def score_checkpoint(
+    checkpoint: Path,
+    manifest: Path,
+    out: Path,
+    profile: dict[str, Any],
+    *,
+    seed: int,
+    device: str | None,
+    progress: bool,
+    batch_size: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Load a checkpoint and evaluate it on a manifest under the profile's `[evaluate]` settings (`batch_size`
+    overrides the profile's): the one path of `lionrepro evaluate` and `lionrepro experiments`. `fields` go into the
+    results' provenance."""
+    section = profile.get("evaluate", {})
+    torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
+    model, processor = load_checkpoint(checkpoint)
+    model = model.to(select_device(device)).eval()
+    return evaluate(
+        model,
+        processor,
+        read_manifest(manifest),
+        out,
+        batch_size=batch_size or section.get("batch_size", 16),
+        budget=TokenBudget(**section.get("budget", {})),
+        progress=progress,
+        profile=profile["name"],
+        seed=seed,
+        checkpoint=str(checkpoint),
+        manifest=str(manifest),
+        **fields,
+    )

@@ -42,6 +42,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from lionrepro.asr.device import select_device
 from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 
@@ -151,12 +152,6 @@ class _Process:
     @property
     def main(self) -> bool:
         return self.rank == 0
-
-
-def select_device(request: str, local_rank: int = 0) -> torch.device:
-    """CUDA (the local rank's GPU) when available, else the CPU; `request` ("cpu", "cuda") overrides."""
-    kind = request or ("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(kind, local_rank) if kind == "cuda" else torch.device(kind)
 
 
 @contextlib.contextmanager

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lionrepro import paper
+from lionrepro.asr.evaluation import HYPOTHESES_FILE, read_hypotheses
 from lionrepro.asr.scoring import score
 from lionrepro.languages import language as resolve_language
 
@@ -123,4 +125,16 @@ def paired_bootstrap(
         "seed": seed,
         "average_12": aggregate(benchmarks) if all(k in points for k in benchmarks) else None,
         "languages": {code: aggregate(keys) for code, keys in sorted(by_language.items())},
+    }
+
+
+def compare_runs(section: dict[str, Any], root: Path, runs: Iterable[str]) -> dict[str, Any]:
+    """Paired bootstraps `b - a` for each `[experiments] comparisons` pair whose two runs are both in `runs`, from the
+    hypotheses each run wrote under `<root>/<run>/eval/`."""
+    present = set(runs)
+    hypotheses = {name: read_hypotheses(root / name / "eval" / HYPOTHESES_FILE) for name in present}
+    return {
+        f"{b}-vs-{a}": {"a": a, "b": b, **paired_bootstrap(hypotheses[a], hypotheses[b], **section["bootstrap"])}
+        for a, b in section["comparisons"]
+        if a in present and b in present
     }

@@ -13,8 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from lionrepro import paper
-from lionrepro.claims import measured_experiments as experiment_claims
-from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, MEASURED, NOT_HERE, Check, claim, fmt, pending, rounded_like
+from lionrepro.asr import architectures
+from lionrepro.claims import measured_experiments
+from lionrepro.claims.verdicts import (
+    CAVEAT,
+    FAILS,
+    HOLDS,
+    MEASURED,
+    NOT_HERE,
+    Check,
+    claim,
+    fmt,
+    pending,
+    rounded_like,
+    within_tolerance,
+)
+from lionrepro.corpora.data_record import data_record_path
 from lionrepro.corpora.manifest import read_manifest
 from lionrepro.provenance import read_json, results_dir
 
@@ -26,7 +40,7 @@ def _shares(counts: Counter) -> str:
 
 def balanced_counts() -> list[Check]:
     """Count the balanced training manifest the data stage wrote, row by row, per language and per dataset."""
-    summary_path = results_dir() / "data" / "summary.json"
+    summary_path = data_record_path()
     names = ("balanced training manifest", "datasets equal within each language after Stage 1")
     if not summary_path.exists():
         return [pending("balanced_counts", name, f"{summary_path} not found: run `lionrepro data`") for name in names]
@@ -91,14 +105,11 @@ def _where(payload: dict[str, Any]) -> str:
     return f"a CPU measurement ({device}), depth-extrapolated to full depth"
 
 
-QWEN_SIZES = {"qwen3-asr-1.7b": "Polyglot-Lion-1.7B", "qwen3-asr-0.6b": "Polyglot-Lion-0.6B"}
-
-
 def speedup() -> list[Check]:
     spec = claim("speedup")
     target, tolerance = Decimal(spec["stated"]["speedup"]), Decimal(spec["relative_tolerance"])
     runs = measurement_runs("speed")
-    names = {size: f"latency ratio MERaLiON-2-10B-ASR / {model}" for size, model in QWEN_SIZES.items()}
+    names = {size: f"latency ratio MERaLiON-2-10B-ASR / {model}" for size, model in architectures.POLYGLOT_OF.items()}
     if not runs:
         return [
             pending("speedup", name, "no speed results: run `lionrepro speed` or benchmarks/gpu.sh")
@@ -126,12 +137,8 @@ def speedup() -> list[Check]:
             )
             continue
         decimal_ratio = Decimal(str(ratio))
-        verdict = (
-            HOLDS
-            if rounded_like(decimal_ratio, target) == target
-            else (CAVEAT if abs(decimal_ratio - target) <= tolerance * target else FAILS)
-        )
-        meralion, qwen = models["meralion-2-10b-asr"], models[size]
+        verdict = within_tolerance(decimal_ratio, target, tolerance)
+        meralion, qwen = models[architectures.MERALION], models[size]
         paper_ratio = latest["ratios"][f"meralion_over_{size}"]["paper_table3_polyglot_lion"]
         rtfx = meralion["throughput"]["rtfx"], qwen["throughput"]["rtfx"]
         checks.append(
@@ -248,9 +255,9 @@ def cost() -> list[Check]:
 
 CHECKS = {
     "balanced_counts": balanced_counts,
-    "no_language_tags": experiment_claims.no_language_tags,
-    "average_error": experiment_claims.average_error,
-    "competitive": experiment_claims.competitive,
+    "no_language_tags": measured_experiments.no_language_tags,
+    "average_error": measured_experiments.average_error,
+    "competitive": measured_experiments.competitive,
     "speedup": speedup,
     "cost": cost,
     "model_size": model_size,

@@ -1,6 +1,6 @@
 """The measured halves of the claims that rest on the tiny experiments: no language tags, average error, competitive.
 
-They read `<results>/experiments/summary.json` (lionrepro/stages/experiments.py) and the files it names: the recipe's
+They read `<results>/experiments/summary.json` (`lionrepro experiments`) and the files it names: the recipe's
 training record (its supervised targets), its evaluation (the inference prompt, the hypotheses' languages) and the
 paired-bootstrap comparisons. A difference between two runs is called one only when its bootstrap interval excludes
 zero; every verdict states the numbers it rests on.
@@ -12,15 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
 from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, MEASURED, Check, claim, fmt, pending
 from lionrepro.languages import LANGUAGES, names_a_language
-from lionrepro.provenance import read_json, results_dir
+from lionrepro.provenance import read_json
 
 RECIPE, BASE, NATURAL, TAGS, CONTROL = "recipe", "base", "natural", "tags", "control"
 
 
 def _summary() -> tuple[Path, dict[str, Any]] | None:
-    path = results_dir() / "experiments" / "summary.json"
+    path = experiments_dir() / SUMMARY
     return (path, read_json(path)) if path.exists() else None
 
 

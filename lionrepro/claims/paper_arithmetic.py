@@ -7,24 +7,27 @@ the numbers on both sides; it is never hidden and never a crash.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from lionrepro import paper
-from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, NOT_HERE, PAPER_ARITHMETIC, Check, claim, fmt, rounded_like
-from lionrepro.corpora import balanced_sampling as balance
+from lionrepro.claims.verdicts import (
+    CAVEAT,
+    FAILS,
+    HOLDS,
+    NOT_HERE,
+    PAPER_ARITHMETIC,
+    Check,
+    claim,
+    fmt,
+    rounded_like,
+    within_tolerance,
+)
+from lionrepro.corpora import balanced_sampling
 from lionrepro.languages import LANGUAGES, language
 
 
 def _check(claim_id: str, name: str, verdict: str, expected: str, observed: str, detail: str, **evidence) -> Check:
     return Check(claim_id, PAPER_ARITHMETIC, name, verdict, expected, observed, detail, evidence)
-
-
-def _within(ratio: Decimal, target: Decimal, relative_tolerance: Decimal) -> str:
-    """HOLDS when the ratio rounds to the target at the target's precision, CAVEAT within the tolerance."""
-    if rounded_like(ratio, target) == target:
-        return HOLDS
-    return CAVEAT if abs(ratio - target) <= relative_tolerance * target else FAILS
 
 
 # --- balanced counts -------------------------------------------------------------------------------------------
@@ -64,10 +67,10 @@ def table1_consistency() -> list[Check]:
     ]
 
 
-def table1_train_plan(reading: str, seed: int = 0) -> balance.BalancedPlan:
+def table1_train_plan(reading: str, seed: int = 0) -> balanced_sampling.BalancedPlan:
     """Algorithm 1 applied to a manifest with Table 1's train counts (labels only: index arithmetic)."""
     counts = {(row.language.code, row.dataset): row.samples["train"] for row in paper.table1()}
-    return balance.balance(*balance.labels_from_counts(counts), seed=seed, reading=reading)
+    return balanced_sampling.balance(*balanced_sampling.labels_from_counts(counts), seed=seed, reading=reading)
 
 
 def algorithm1_on_table1() -> list[Check]:
@@ -78,7 +81,7 @@ def algorithm1_on_table1() -> list[Check]:
         shares[row.language.code] = shares.get(row.language.code, 0) + row.samples["train"]
     natural = ", ".join(f"{code} {fmt(Decimal(100 * n) / total_train, 1)}%" for code, n in sorted(shares.items()))
     checks, totals = [], {}
-    for reading in balance.READINGS:
+    for reading in balanced_sampling.READINGS:
         plan = table1_train_plan(reading)
         per_language = {lang.language: lang.final for lang in plan.languages}
         totals[reading] = plan.indices.size
@@ -243,7 +246,7 @@ def speedup() -> list[Check]:
             _check(
                 "speedup",
                 f"Table 3 ratio {stated['baseline']} / {model}",
-                _within(ratio, target, tolerance),
+                within_tolerance(ratio, target, tolerance),
                 f"about {target}x",
                 f"{baseline.mean_s} / {row.mean_s} = {fmt(ratio)}x",
                 f"{spec['tolerance_reason']}.",
@@ -362,17 +365,10 @@ def cost() -> list[Check]:
 # --- model size ------------------------------------------------------------------------------------------------
 
 
-def _billions(label: str) -> Decimal:
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)B", label)
-    if not match:
-        raise ValueError(f"cannot read a parameter count from {label!r}")
-    return Decimal(match.group(1))
-
-
 def model_size() -> list[Check]:
     stated = claim("model_size")["stated"]
     big, small = paper.error_row(stated["baseline"]).params, paper.error_row(stated["model"]).params
-    ratio = _billions(big) / _billions(small)
+    ratio = paper.published_size(big) / paper.published_size(small)
     target = Decimal(stated["times_larger"])
     return [
         _check(

@@ -90,6 +90,14 @@ def rounded_like(value: Decimal, printed: Decimal) -> Decimal:
     return value.quantize(Decimal(1).scaleb(printed.as_tuple().exponent), rounding=ROUND_HALF_UP)
 
 
+def within_tolerance(value: Decimal, target: Decimal, relative_tolerance: Decimal) -> str:
+    """The verdict on a number against the paper's: HOLDS when it rounds to the target at the target's printed
+    precision, CAVEAT within the claim's relative tolerance, else FAILS."""
+    if rounded_like(value, target) == target:
+        return HOLDS
+    return CAVEAT if abs(value - target) <= relative_tolerance * target else FAILS
+
+
 def fmt(value: Decimal | float, places: int = 2) -> str:
     return f"{Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}"
 

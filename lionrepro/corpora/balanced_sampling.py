@@ -17,8 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
+
+from lionrepro.corpora.manifest import read_manifest, write_manifest
+from lionrepro.provenance import provenance, write_json_atomic
 
 READINGS = ("union", "comment")
 
@@ -145,3 +149,27 @@ def labels_from_counts(counts: dict[tuple[str, str], int]) -> tuple[list[str], l
     languages = [lang for (lang, _), n in counts.items() for _ in range(n)]
     datasets = [name for (_, name), n in counts.items() for _ in range(n)]
     return languages, datasets
+
+
+def write_balanced_manifest(
+    manifests: Sequence[Path], out: Path, *, reading: str, seed: int, profile: str
+) -> tuple[BalancedPlan, Path]:
+    """Algorithm 1 over the rows of `manifests` -> the balanced manifest `out` and, beside it, its counts with
+    provenance (`<out>.counts.json`). Returns the plan and the counts' path."""
+    rows = [row for path in manifests for row in read_manifest(path)]
+    plan = balance([r["language"] for r in rows], [r["dataset"] for r in rows], seed=seed, reading=reading)
+    write_manifest(out, (rows[i] for i in plan.indices))
+    counts = out.with_suffix(".counts.json")
+    write_json_atomic(
+        counts,
+        {"provenance": provenance(profile=profile, seed=seed, inputs=[str(p) for p in manifests]), **plan.counts()},
+    )
+    return plan, counts
+
+
+def describe(plan: BalancedPlan) -> list[str]:
+    """One line per language: its size after Stage 1, its Stage-2 replication and its final size."""
+    return [
+        f"{lang.language}: {lang.after_stage1} after Stage 1, x{lang.replication} -> {lang.final}"
+        for lang in plan.languages
+    ]

@@ -30,10 +30,6 @@ from lionrepro.asr import architectures
 # (encoder layers, decoder layers): the three depths the extrapolation is fitted on, and the one that checks it
 FIT_DEPTHS: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (1, 2))
 CHECK_DEPTH: tuple[int, int] = (2, 2)
-QWEN_SIZES = ("qwen3-asr-0.6b", "qwen3-asr-1.7b")
-MERALION = "meralion-2-10b-asr"
-# Table 3 rows with each measured architecture (Polyglot-Lion is Qwen3-ASR fine-tuned: the same architecture)
-POLYGLOT_OF = {"qwen3-asr-0.6b": "Polyglot-Lion-0.6B", "qwen3-asr-1.7b": "Polyglot-Lion-1.7B"}
 NOT_ON_GPU = "not measured on GPU"
 UNRELIABLE = 0.25  # a depth fit this far off at its check depth is flagged in the table (noisy, shared CPU)
 
@@ -255,38 +251,37 @@ def paper_latency(model: str) -> dict[str, float] | None:
     return {"mean": float(row.mean_s), "std": float(row.std_s)}
 
 
-def published_size(label: str) -> float:
-    """A Table 2 `params` label ('0.6B', '10B') as a number of parameters."""
-    return float(label.rstrip("B")) * 1e9
-
-
 def latency_ratios(models: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """MERaLiON / Qwen3-ASR latency, measured and as implied by Table 3 (base and fine-tuned rows)."""
-    meralion_paper = paper.latency_row(architectures.architecture(MERALION).paper_model).mean_s
+    meralion_paper = paper.latency_row(architectures.architecture(architectures.MERALION).paper_model).mean_s
     ratios = {}
-    for qwen in QWEN_SIZES:
+    for qwen in architectures.POLYGLOT_OF:
         arch = architectures.architecture(qwen)
         measured = None
-        if models.get(MERALION, {}).get("status") == "ok" and models.get(qwen, {}).get("status") == "ok":
-            measured = models[MERALION]["latency_s"]["mean"] / models[qwen]["latency_s"]["mean"]
+        if models.get(architectures.MERALION, {}).get("status") == "ok" and models.get(qwen, {}).get("status") == "ok":
+            measured = models[architectures.MERALION]["latency_s"]["mean"] / models[qwen]["latency_s"]["mean"]
         ratios[f"meralion_over_{qwen}"] = {
             "measured": measured,
             "paper_table3": float(meralion_paper / paper.latency_row(arch.paper_model).mean_s),
-            "paper_table3_polyglot_lion": float(meralion_paper / paper.latency_row(POLYGLOT_OF[qwen]).mean_s),
+            "paper_table3_polyglot_lion": float(
+                meralion_paper / paper.latency_row(architectures.POLYGLOT_OF[qwen]).mean_s
+            ),
         }
     return ratios
 
 
 def size_ratios(params: dict[str, int]) -> dict[str, dict[str, float]]:
     """MERaLiON's parameter count over each Qwen3-ASR size: exact counts vs the paper's labels (the '6x')."""
-    meralion = architectures.architecture(MERALION)
+    meralion = architectures.architecture(architectures.MERALION)
     out = {}
-    for qwen in QWEN_SIZES:
+    for qwen in architectures.POLYGLOT_OF:
         arch = architectures.architecture(qwen)
         label = paper.error_row(arch.paper_model).params
         out[f"meralion_over_{qwen}"] = {
-            "measured": params[MERALION] / params[qwen],
-            "paper_labels": published_size(paper.error_row(meralion.paper_model).params) / published_size(label),
+            "measured": params[architectures.MERALION] / params[qwen],
+            "paper_labels": float(
+                paper.published_size(paper.error_row(meralion.paper_model).params) / paper.published_size(label)
+            ),
         }
     return out
 

@@ -11,9 +11,8 @@ import importlib
 import sys
 
 # subcommand -> (module, one-line help), in pipeline order. Each module defines `add_arguments(parser)` and
-# `run(args) -> int`. A stage whose module is None is not built yet: it is listed so that `--help` shows the whole
-# pipeline, and says which issue builds it.
-STAGES: dict[str, tuple[str | None, str]] = {
+# `run(args) -> int`.
+STAGES: dict[str, tuple[str, str]] = {
     "data": ("lionrepro.stages.data", "build or load the corpora and write per-split manifests"),
     "balance": ("lionrepro.stages.balance", "apply Algorithm 1 to training manifests"),
     "pretrain-base": ("lionrepro.stages.pretrain_base", "train the tiny profile's base model (en, zh, ms; with tags)"),
@@ -36,9 +35,6 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     for name, (module_name, help_text) in STAGES.items():
         stage_parser = sub.add_parser(name, help=help_text, description=help_text)
-        if module_name is None:
-            stage_parser.set_defaults(_unavailable=f"stage {name!r}: {help_text}")
-            continue
         if name != chosen:
             continue
         try:

@@ -1,9 +1,8 @@
 """`lionrepro data`: build or load the corpora -> per-split manifests, plus the balanced training manifest.
 
 With `[data] corpus = "lion12"` (the tiny profile) it builds the synthetic Lion-12 corpus, or reuses it from the cache,
-prints a summary shaped like Table 1, runs Algorithm 1 over the training manifest through the `balance` stage (so the
-balanced manifest and its counts are there for training and for the claims), and records where everything is in
-`<results>/data/summary.json`.
+prints a summary shaped like Table 1, runs Algorithm 1 over the training manifest (so the balanced manifest and its
+counts are there for training and for the claims), and records where everything is in `<results>/data/summary.json`.
 """
 
 from __future__ import annotations
@@ -12,15 +11,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from tabulate import tabulate
-
-from lionrepro import paper
 from lionrepro.config import load_profile
-from lionrepro.languages import language
-from lionrepro.provenance import provenance, results_dir, write_json_atomic
-from lionrepro.stages import balance as balance_stage
+from lionrepro.corpora import balanced_sampling
+from lionrepro.corpora.data_record import summary_table, write_data_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,43 +55,23 @@ def run(args: argparse.Namespace) -> int:
     print(summary_table(corpus_build.summary))
 
     balanced = corpus_build.root / "manifests" / "train_balanced.jsonl"
-    train = corpus_build.manifests["train"]
-    balance_stage.run(
-        argparse.Namespace(profile=args.profile, manifests=[train], out=balanced, reading=None, seed=config.seed)
+    plan, counts = balanced_sampling.write_balanced_manifest(
+        [corpus_build.manifests["train"]],
+        balanced,
+        reading=profile["balance"]["stage1_size"],
+        seed=config.seed,
+        profile=profile["name"],
     )
-    record: dict[str, Any] = {
-        "provenance": provenance(profile=profile["name"], seed=config.seed, config=config.content(), wall_s=seconds),
-        "corpus": "lion12",
-        "key": corpus_build.key,
-        "root": str(corpus_build.root),
-        "manifests": {split: str(path) for split, path in corpus_build.manifests.items()},
-        "balanced_manifest": str(balanced),
-        "balanced_counts": str(balanced.with_suffix(".counts.json")),
-        "summary": corpus_build.summary,
-        "skipped": corpus_build.skipped,
-        "synthesis": corpus_build.synthesis,
-        "synthesised_now": corpus_build.synthesised,
-    }
-    out = results_dir() / "data" / "summary.json"
-    write_json_atomic(out, record)
+    print("\n".join(balanced_sampling.describe(plan)))
+    print(f"wrote {balanced} ({plan.indices.size} rows) and {counts}")
+    out = write_data_record(
+        corpus_build,
+        balanced,
+        counts,
+        profile=profile["name"],
+        seed=config.seed,
+        config=config.content(),
+        wall_s=seconds,
+    )
     print(f"wrote {out}")
     return 0
-
-
-def summary_table(summary: list[dict[str, Any]]) -> str:
-    """Samples and hours per dataset and split, with a total row, as Table 1 prints them."""
-    header = ["Language", "Dataset"] + [f"{split} {unit}" for split in paper.SPLITS for unit in ("S", "H")]
-    rows = [
-        [language(entry["language"]).name, entry["dataset"]]
-        + [value for split in paper.SPLITS for value in (entry["samples"][split], f"{entry['hours'][split]:.3f}")]
-        for entry in summary
-    ]
-    totals = [
-        value
-        for split in paper.SPLITS
-        for value in (
-            sum(e["samples"][split] for e in summary),
-            f"{sum(e['hours'][split] for e in summary):.3f}",
-        )
-    ]
-    return tabulate([*rows, ["Total", "", *totals]], headers=header, disable_numparse=True, stralign="right")

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-import torch
 from tabulate import tabulate
 
-from lionrepro.asr.evaluation import TokenBudget, evaluate
-from lionrepro.asr.model import load_checkpoint
+from lionrepro.asr.evaluation import score_checkpoint
 from lionrepro.config import load_profile
-from lionrepro.corpora.manifest import read_manifest
+from lionrepro.corpora.data_record import default_manifest
 from lionrepro.provenance import results_dir
-from lionrepro.speed.measurement_run import default_device
-from lionrepro.stages.train import data_summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,10 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--seed", type=int, help="seed recorded with the results (default: the profile's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def default_test_manifest() -> Path:
-    return Path(data_summary()["manifests"]["test"])
 
 
 def _print_summary(results: dict) -> None:
@@ -56,47 +47,12 @@ def _print_summary(results: dict) -> None:
     )
 
 
-def score_checkpoint(
-    checkpoint: Path,
-    manifest: Path,
-    out: Path,
-    profile: dict[str, Any],
-    *,
-    seed: int,
-    device: str | None,
-    progress: bool,
-    batch_size: int | None = None,
-    **fields: Any,
-) -> dict[str, Any]:
-    """Load a checkpoint and evaluate it on a manifest under the profile's `[evaluate]` settings (`batch_size`
-    overrides the profile's): the one path of `lionrepro evaluate` and `lionrepro experiments`. `fields` go into the
-    results' provenance."""
-    section = profile.get("evaluate", {})
-    torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
-    model, processor = load_checkpoint(checkpoint)
-    model = model.to(device or default_device()).eval()
-    return evaluate(
-        model,
-        processor,
-        read_manifest(manifest),
-        out,
-        batch_size=batch_size or section.get("batch_size", 16),
-        budget=TokenBudget(**section.get("budget", {})),
-        progress=progress,
-        profile=profile["name"],
-        seed=seed,
-        checkpoint=str(checkpoint),
-        manifest=str(manifest),
-        **fields,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     out = args.out or results_dir() / "evaluate" / args.checkpoint.name
     results = score_checkpoint(
         args.checkpoint,
-        args.manifest or default_test_manifest(),
+        args.manifest or default_manifest("test"),
         out,
         profile,
         seed=profile["seed"] if args.seed is None else args.seed,

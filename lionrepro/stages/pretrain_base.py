@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lionrepro.asr.finetuning import run_training
 from lionrepro.asr.model import build_model, build_processor, train_tokenizer
 from lionrepro.config import load_profile
+from lionrepro.corpora.data_record import data_summary
 from lionrepro.corpora.manifest import read_manifest
-from lionrepro.stages.train import add_training_arguments, data_summary, run_training, training_config
+from lionrepro.stages.options import add_training_arguments, training_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

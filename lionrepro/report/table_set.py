@@ -1,0 +1,67 @@
+"""Every table `lionrepro tables` writes, each built from the paper's data or a results file and named with its
+source: the paper's Tables 1-4 as printed, Table 1 under Algorithm 1, our speed and cost measurements beside Tables
+3 and 4, Table 2's layout for the tiny runs, and the claims' verdicts. A table whose results do not exist yet is left
+out with a line saying what makes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
+from lionrepro.claims.measured import measurement_runs
+from lionrepro.claims.paper_arithmetic import table1_train_plan
+from lionrepro.claims.verdicts import claims_file, load_checks
+from lionrepro.corpora import balanced_sampling
+from lionrepro.provenance import read_json
+from lionrepro.report.table_rendering import (
+    Table,
+    claims_table,
+    printed_table,
+    table1_balanced,
+    tiny_table2,
+)
+from lionrepro.speed.latency import speed_table
+from lionrepro.speed.training_cost import cost_table
+
+
+def every_table(seed: int, say: Callable[[str], None] = print) -> list[Table]:
+    """The tables there are sources for now; `say` hears about each one left out, and why."""
+    built = [
+        printed_table("table1", "table1"),
+        printed_table("table2", "table2"),
+        printed_table("table3", "table3"),
+        printed_table("table4", "table4"),
+        table1_balanced({r: table1_train_plan(r, seed=seed) for r in balanced_sampling.READINGS}),
+    ]
+    built += measured_tables(say)
+    experiments = experiments_dir() / SUMMARY
+    if experiments.exists():
+        summary = read_json(experiments)
+        prov = summary["provenance"]
+        built.append(tiny_table2(summary, f"{experiments} ({prov['device']}, commit {prov['commit'][:12]})"))
+    else:
+        say(f"{experiments} not found: run `lionrepro experiments`; tables/table2_tiny.* not regenerated")
+    verdicts = claims_file()
+    if verdicts.exists():
+        built.append(claims_table(load_checks(verdicts), str(verdicts)))
+    else:
+        say(f"{verdicts} not found: run `lionrepro claims` first; tables/claims.* not regenerated")
+    return built
+
+
+def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
+    """Our speed and cost measurements beside the paper's Tables 3 and 4, from the newest results of each kind."""
+    built = []
+    for kind, render, title in (
+        ("speed", speed_table, "Table 3 beside our latency measurement (same architectures, random weights)"),
+        ("cost", cost_table, "Table 4 beside our training-throughput measurement and its projection"),
+    ):
+        runs = measurement_runs(kind)
+        if not runs:
+            say(f"no {kind} results: run `lionrepro {kind}` (or benchmarks/gpu.sh on a GPU); tables/{kind}.* skipped")
+            continue
+        path, payload = runs[-1]
+        headers, rows = render(payload)
+        source = f"{path} ({payload['provenance']['device']}, commit {payload['provenance']['commit'][:12]})"
+        built.append(Table(f"{kind}_measured", title, headers, [[str(c) for c in r] for r in rows], source))
+    return built
