@@ -7,19 +7,31 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install data reproduce test lint bench clean
+.PHONY: install constraints data reproduce test lint bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Versions are pinned by constraints.txt (same seed, same metrics needs the same libraries).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# Lion-12, the synthetic corpus (cached under ~/.cache/lionrepro: minutes the first time, seconds after), with its
-# manifests and the balanced training manifest that the measured claims read.
+# Re-resolve pyproject.toml's ranges in a scratch venv and pin what it got: run, review the diff, re-run `make test`.
+constraints:
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install -q --upgrade pip
+	.venv-constraints/bin/python -m pip install -q torch==2.13.0
+	.venv-constraints/bin/python -m pip install -q -e ".[dev]"
+	{ sed -n '1,3p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable | sed 's/+cpu//'; } \
+	  > constraints.new && mv constraints.new constraints.txt
+	rm -rf .venv-constraints
+
+# Lion-12, the synthetic corpus (cached under ~/.cache/lionrepro: about a minute the first time, seconds after), with
+# its manifests and the balanced training manifest that the measured claims read; without the `pretrain` split, which
+# only `lionrepro pretrain-base` reads (`lionrepro data --pretrain` builds it).
 data: $(STAMP)
 	$(BIN)/lionrepro data
 

@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lionrepro.errors import UserError
+
 PROFILES = ("tiny", "paper")
 
 
@@ -16,6 +18,6 @@ def load_profile(name_or_path: str = "tiny") -> dict[str, Any]:
     if path.suffix == ".toml" and path.exists():
         return tomllib.loads(path.read_text(encoding="utf-8"))
     if name_or_path not in PROFILES:
-        raise ValueError(f"unknown profile {name_or_path!r}: use one of {PROFILES} or a path to a .toml file")
+        raise UserError(f"unknown profile {name_or_path!r}: use one of {PROFILES} or the path of a .toml file")
     text = resources.files("lionrepro.profiles").joinpath(f"{name_or_path}.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)

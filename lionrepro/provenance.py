@@ -6,6 +6,7 @@ it; a crash must never leave a half-written results file behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -21,14 +22,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _PACKAGES = ("torch", "transformers", "numpy", "jiwer", "datasets", "lionrepro")
 
 
+# Folders that hold what the code makes, never code: changes there do not make the tree "dirty", or a stage's own first
+# output would mark everything written after it as made by uncommitted code.
+OUTPUTS = ("results", "tables", "models", "notebooks")
+
+
 def git_commit() -> str:
-    """The commit the working tree is at, with `+dirty` when it has uncommitted changes; `unknown` outside git."""
+    """The commit the working tree is at, with `+dirty` when its source (anything outside OUTPUTS) has uncommitted
+    changes; `$LIONREPRO_COMMIT` or `unknown` outside git."""
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){o}" for o in OUTPUTS)],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
@@ -37,6 +44,16 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return os.environ.get("LIONREPRO_COMMIT", "unknown")
     return sha + ("+dirty" if dirty else "")
+
+
+def source_hash() -> str:
+    """sha256 over the package's source and package data (paths and bytes, sorted): the code that made a result,
+    whether or not it was committed."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
@@ -65,6 +82,7 @@ def provenance(**fields: Any) -> dict[str, Any]:
     """The provenance block: commit, versions, device, host, time, plus the caller's fields (profile, seed, config)."""
     return {
         "commit": git_commit(),
+        "source_sha256": source_hash(),
         "versions": package_versions(),
         "device": device_description(),
         "host": platform.node(),

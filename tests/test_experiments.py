@@ -17,8 +17,11 @@ import soundfile
 from lionrepro import paper
 from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
 from lionrepro.claims import measured_experiments
+from lionrepro.claims.staleness import stale_experiments
 from lionrepro.claims.verdicts import HOLDS, NOT_YET
+from lionrepro.config import load_profile
 from lionrepro.corpora.manifest import write_manifest
+from lionrepro.fingerprints import file_sha256
 from lionrepro.stages.cli import main
 
 RATE = 16_000
@@ -161,6 +164,28 @@ def test_a_second_call_reuses_the_finished_runs(world, summary, capsys):
     assert again["runs"]["recipe"]["average_12"] == summary["runs"]["recipe"]["average_12"]
 
 
+def test_the_summary_records_what_its_numbers_depend_on(world, summary):
+    inputs = summary["inputs"]
+    assert inputs["profile"]["train"]["steps"] == 2 and "max_minutes" not in inputs["profile"]["train"]
+    assert inputs["profile"]["experiments"]["runs"]["recipe"]["rows"] == "balanced"
+    assert set(inputs["manifests"]) == {"train", "balanced", "test"} and len(inputs["base_sha256"]) == 64
+    record = json.loads(Path(summary["runs"]["recipe"]["train_record"]).read_text())
+    assert record["result"]["fingerprint"]["initial_weights_sha256"]
+    scored = json.loads(Path(summary["runs"]["recipe"]["results"]).read_text())
+    assert scored["provenance"]["inputs"]["checkpoint_sha256"] == file_sha256(
+        Path(summary["runs"]["recipe"]["checkpoint"]) / "model.safetensors"
+    )
+
+
+def test_a_finished_run_of_other_inputs_is_refused_not_reused(world, summary, tmp_path):
+    changed = tmp_path / "changed.toml"
+    changed.write_text(world["profile"].read_text().replace("lr = 1e-3", "lr = 2e-3"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        with pytest.raises(SystemExit, match=r"other inputs \(settings lr 0.001 -> 0.002\): delete"):
+            main(["--profile", str(changed), "experiments", "--quiet", "--only", "recipe"])
+
+
 def test_unknown_runs_and_a_missing_base_are_refused(world, tmp_path):
     with pytest.raises(SystemExit, match="unknown experiments"):
         main(["--profile", str(world["profile"]), "experiments", "--only", "nope"])
@@ -182,3 +207,12 @@ def test_measured_claims_wait_for_the_experiments(tmp_path, monkeypatch):
     monkeypatch.setenv("LIONREPRO_RESULTS", str(tmp_path))
     for checks in (measured_experiments.no_language_tags(), measured_experiments.average_error()):
         assert {check.verdict for check in checks} == {NOT_YET}
+
+
+def test_staleness_names_what_changed_and_the_command(world, summary, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+    assert stale_experiments(load_profile(str(world["profile"]))) == []
+    changed = tmp_path / "changed.toml"
+    changed.write_text(world["profile"].read_text().replace("steps = 2", "steps = 3"))
+    (problem,) = stale_experiments(load_profile(str(changed)))
+    assert "is stale: [train] steps 2 -> 3; run `lionrepro experiments`" in problem

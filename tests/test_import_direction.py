@@ -16,7 +16,7 @@ from lionrepro.stages.cli import STAGES
 PACKAGE = Path(lionrepro.__file__).parent
 # Bottom floor first; each wing may import its own modules and those of the floors below it.
 FLOORS = ("ground", "paper", "corpora", "asr", "speed", "claims", "report", "stages")
-GROUND = ("__init__", "config", "provenance", "languages", "profiles")
+GROUND = ("__init__", "config", "provenance", "languages", "profiles", "errors", "fingerprints")
 PAPER = ("paper", "paper_data")
 # Modules of the stages wing that are shared code, not stages: `cli` dispatches to the stages, `options` holds the
 # arguments several stages share.

@@ -197,3 +197,5 @@ def test_no_pretrain_utterance_is_read_by_a_held_out_speaker(utterances):
 def test_the_pretrain_split_leaves_table1_splits_unchanged(config, utterances):
     without = make_plan(dataclasses.replace(config.plan_config(), pretrain_per_language=0))
     assert without == [u for u in utterances if u.split != PRETRAIN_SPLIT]
+    # and they come first, so that every synthesis shard of theirs reads the same utterances in both corpora
+    assert utterances[: len(without)] == without

@@ -9,7 +9,7 @@ checkpoints and a finished run is not retrained, so an interrupted command picks
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,10 @@ from typing import Any
 from lionrepro.asr.evaluation import RESULTS_FILE, score_checkpoint
 from lionrepro.asr.finetuning import RECORD, run_training
 from lionrepro.asr.model import load_checkpoint
-from lionrepro.asr.training_loop import FINAL_MODEL, TrainConfig
-from lionrepro.corpora.manifest import read_manifest
+from lionrepro.asr.training_loop import FINAL_MODEL, NOT_RESULT_AFFECTING, TrainConfig, run_fingerprint
+from lionrepro.corpora.lion12.build import NOT_TABLE1_AFFECTING
+from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
+from lionrepro.fingerprints import differences, file_sha256
 from lionrepro.provenance import read_json, results_dir
 
 BASE = "base"
@@ -26,9 +28,43 @@ ROWS = ("balanced", "train")
 SUMMARY = "summary.json"
 
 
+# `[evaluate]` settings that leave every hypothesis as it is (batched decoding equals one at a time:
+# tests/test_evaluate.py)
+_NOT_SCORE_AFFECTING = ("batch_size",)
+
+
 def experiments_dir() -> Path:
     """Where `lionrepro experiments` keeps its runs and its `summary.json` by default."""
     return results_dir() / "experiments"
+
+
+def experiment_inputs(profile: dict[str, Any], data: dict[str, Any] | None, base: Path) -> dict[str, Any]:
+    """What every number in `summary.json` depends on, besides the code: the profile values that shape the corpus,
+    the training and the scoring, the manifests' content (None when the data stage has not run here) and the base."""
+    sections = {
+        "data": {k: v for k, v in profile.get("data", {}).items() if k not in NOT_TABLE1_AFFECTING},
+        "balance": profile.get("balance", {}),
+        "train": {k: v for k, v in profile.get("train", {}).items() if k not in NOT_RESULT_AFFECTING},
+        "evaluate": {k: v for k, v in profile.get("evaluate", {}).items() if k not in _NOT_SCORE_AFFECTING},
+        "experiments": profile.get("experiments", {}),
+    }
+    manifests = None
+    if data is not None:
+        paths = {
+            "train": data["manifests"]["train"],
+            "balanced": data["balanced_manifest"],
+            "test": data["manifests"]["test"],
+        }
+        manifests = {name: manifest_fingerprint(Path(path)) for name, path in paths.items()}
+    return json.loads(
+        json.dumps(
+            {
+                "profile": {"seed": profile["seed"], **sections},
+                "manifests": manifests,
+                "base_sha256": file_sha256(base / "model.safetensors"),
+            }
+        )
+    )
 
 
 def training_rows(run: dict[str, Any], summary: dict[str, Any]) -> tuple[Path, list[dict]]:
@@ -42,20 +78,38 @@ def training_rows(run: dict[str, Any], summary: dict[str, Any]) -> tuple[Path, l
     return manifest, rows
 
 
-def finished(out: Path, steps: int) -> bool:
+def finished(out: Path, fingerprint: dict[str, Any]) -> bool:
+    """A finished run in `out` made with exactly these inputs (settings, rows, base weights)."""
     record = out / RECORD
-    return record.exists() and read_json(record)["result"]["steps"] >= steps and (out / FINAL_MODEL).exists()
+    return (
+        record.exists()
+        and read_json(record)["result"].get("fingerprint") == fingerprint
+        and (out / FINAL_MODEL / "model.safetensors").exists()
+    )
+
+
+def planned_run(
+    run: dict[str, Any], config: TrainConfig, base: Path, data: dict[str, Any]
+) -> tuple[Path, list[dict], Any, Any, dict[str, Any]]:
+    """(manifest, rows, model, processor, fingerprint) of the run that `run` and `config` describe, from `base`."""
+    manifest, rows = training_rows(run, data)
+    model, processor = load_checkpoint(base)
+    return manifest, rows, model, processor, run_fingerprint(config, rows, model)
 
 
 def train_run(
     name: str, run: dict[str, Any], config: TrainConfig, profile: dict, base: Path, out: Path, data: dict[str, Any]
 ) -> None:
-    """Fine-tune `base` as the run's table says, unless a finished run of these steps is in `out` already."""
-    if finished(out, config.steps):
+    """Fine-tune `base` as the run's table says, unless `out` holds this very run finished already. A finished run of
+    other inputs is never overwritten: it is refused, with what differs."""
+    manifest, rows, model, processor, fingerprint = planned_run(run, config, base, data)
+    if finished(out, fingerprint):
         print(f"{name}: trained already ({out / RECORD})")
         return
-    manifest, rows = training_rows(run, data)
-    model, processor = load_checkpoint(base)
+    if (out / RECORD).exists():
+        recorded = read_json(out / RECORD)["result"].get("fingerprint")
+        what = "; ".join(differences(recorded, fingerprint)) if recorded else "it records no fingerprint"
+        raise SystemExit(f"{out} holds a {name} run made with other inputs ({what}): delete {out} to retrain it")
     print(f"{name}: {run['what']} - {len(rows)} rows of {manifest.name}, {config.steps} steps, tags {config.tags}")
     status = run_training(
         config,
@@ -78,10 +132,16 @@ def train_run(
 def score_run(
     name: str, checkpoint: Path, out: Path, profile: dict, test_manifest: Path, *, device: str | None, progress: bool
 ) -> dict[str, Any]:
-    """Score a checkpoint on the test split, or reuse the scores of this very checkpoint when they exist."""
+    """Score a checkpoint on the test split, or reuse the scores made with these very inputs: the same weights, the
+    same test manifest content and the same decoding settings that shape hypotheses."""
+    section = profile.get("evaluate", {})
+    inputs = {
+        "checkpoint_sha256": file_sha256(checkpoint / "model.safetensors"),
+        "manifest_sha256": manifest_fingerprint(test_manifest),
+        "evaluate": json.loads(json.dumps({k: v for k, v in section.items() if k not in _NOT_SCORE_AFFECTING})),
+    }
     results_path = out / RESULTS_FILE
-    weights = hashlib.sha256((checkpoint / "model.safetensors").read_bytes()).hexdigest()
-    if results_path.exists() and read_json(results_path)["provenance"].get("checkpoint_sha256") == weights:
+    if results_path.exists() and read_json(results_path)["provenance"].get("inputs") == inputs:
         return read_json(results_path)
     results = score_checkpoint(
         checkpoint,
@@ -93,7 +153,7 @@ def score_run(
         progress=progress,
         stage="experiments",
         experiment=name,
-        checkpoint_sha256=weights,
+        inputs=inputs,
     )
     print(
         f"{name}: 12-benchmark average {results['average_12']:.2f}; "
@@ -138,7 +198,7 @@ def run_all(
         out, config = root / name, config_of(run)
         if name in chosen:
             train_run(name, run, config, profile, base, out, data)
-        elif not finished(out, config.steps):
+        elif not finished(out, planned_run(run, config, base, data)[-1]):
             continue
         results = score_run(
             name, out / FINAL_MODEL, out / "eval", profile, test_manifest, device=device, progress=progress

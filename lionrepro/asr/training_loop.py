@@ -97,8 +97,9 @@ class TrainConfig:
         return max(1, math.ceil(self.epochs * (rows // self.batch_size) / self.grad_accum))
 
 
-# Settings that may change between a run and its resumption: they do not change the weights.
-_FREE_ON_RESUME = {"max_minutes", "checkpoint_every", "keep_checkpoints", "log_every", "device", "progress"}
+# Settings that do not change the weights: they may change between a run and its resumption, and a result made
+# under other values of them is not stale.
+NOT_RESULT_AFFECTING = {"max_minutes", "checkpoint_every", "keep_checkpoints", "log_every", "device", "progress"}
 
 
 @dataclass
@@ -118,6 +119,7 @@ class TrainResult:
     weight_checksums: list[str]  # one per process; all equal
     model_dir: str
     curve: str
+    fingerprint: dict[str, Any]  # what the weights depend on (see `run_fingerprint`)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -239,11 +241,19 @@ def _all_gather(process: _Process, value: Any) -> list[Any]:
     return gathered
 
 
-def _fingerprint(config: TrainConfig, rows: list[dict]) -> dict[str, Any]:
-    """What a checkpoint must match to be resumed: the settings that shape the weights, and the rows."""
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in _FREE_ON_RESUME}
-    digest = hashlib.sha256("\n".join(str(row["id"]) for row in rows).encode()).hexdigest()
-    return {"settings": json.loads(json.dumps(settings)), "rows": len(rows), "rows_sha256": digest}
+def run_fingerprint(config: TrainConfig, rows: list[dict], model: torch.nn.Module) -> dict[str, Any]:
+    """What a run's weights depend on, besides the code: the settings that shape them, the rows (ids, texts and
+    durations, in order) and the weights it starts from. A checkpoint resumes only a run with the same fingerprint,
+    and a finished run is reused only for one."""
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_RESULT_AFFECTING}
+    lines = (json.dumps([row["id"], row["text"], row["duration"]], ensure_ascii=False) for row in rows)
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return {
+        "settings": json.loads(json.dumps(settings)),
+        "rows": len(rows),
+        "rows_sha256": digest,
+        "initial_weights_sha256": weight_checksum(model),
+    }
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:
@@ -393,7 +403,7 @@ class _Session:
         self.scheduler = get_linear_schedule_with_warmup(
             self.optimizer, round(config.warmup_ratio * self.steps), self.steps
         )
-        self.fingerprint = _fingerprint(config, rows)
+        self.fingerprint = run_fingerprint(config, rows, model)
         self.progress = _Progress()
 
     def resume(self, process: _Process) -> int | None:
@@ -528,4 +538,5 @@ def train(config: TrainConfig, model: torch.nn.Module, processor: Any, rows: lis
             weight_checksums=checksums,
             model_dir=str(out_dir / FINAL_MODEL),
             curve=str(out_dir / CURVE),
+            fingerprint=session.fingerprint,
         )

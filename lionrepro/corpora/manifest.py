@@ -6,6 +6,7 @@ Lion-12 corpus or from the real corpora.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,3 +37,13 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
 
 def write_manifest(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     write_text_atomic(Path(path), "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def manifest_fingerprint(path: Path) -> str:
+    """sha256 of a manifest's content wherever its corpus lies: every row in order, its audio named by file name only
+    (the folder it sits in depends on the machine's cache, not on the data)."""
+    digest = hashlib.sha256()
+    for row in read_manifest(path):
+        located = {**row, "audio": Path(str(row["audio"])).name}
+        digest.update(json.dumps(located, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()

@@ -18,7 +18,7 @@ from lionrepro.provenance import provenance, results_dir, write_json_atomic
 def settings_values(device: str | None, section: dict, cli: dict[str, Any]) -> dict[str, Any]:
     """The profile section's `common` and per-device-type values, overridden by the command line's non-None ones,
     with the device (default: CUDA when available) and full depth on a GPU unless said otherwise."""
-    device = device or select_device().type
+    device = select_device(device).type
     on_gpu = torch.device(device).type == "cuda"
     values = {**section.get("common", {}), **section.get("gpu" if on_gpu else "cpu", {})}
     values.update({key: value for key, value in cli.items() if value is not None})

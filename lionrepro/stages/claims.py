@@ -6,8 +6,9 @@ import argparse
 import os
 import shutil
 
+from lionrepro.claims.staleness import PROFILE_VARIABLE
 from lionrepro.claims.verdicts import ACCEPTING, claims_file, reference_file
-from lionrepro.provenance import REPO_ROOT
+from lionrepro.provenance import REPO_ROOT, read_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,15 +23,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
+    os.environ[PROFILE_VARIABLE] = args.profile  # replication/test_results_are_fresh.py checks against it
+    if args.accept and args.pytest_args:
+        print("--accept makes the whole claims run the reference: run it without pytest arguments")
+        return 2
     if args.accept:
         os.environ[ACCEPTING] = "1"
     status = pytest.main(
         [str(REPO_ROOT / "replication"), "-m", "claims", "-rs", "-s" if args.accept else "-q", *args.pytest_args]
     )
     if args.accept:
-        if status != 0:
-            print("claims run failed: the reference is left as it was")
-            return int(status)
+        missing = (
+            read_json(claims_file())["provenance"].get("missing_reference_checks") if claims_file().exists() else 0
+        )
+        if status != 0 or missing:
+            print(f"claims run failed or left reference checks out ({missing}): the reference is left as it was")
+            return int(status) or 1
         reference_file().parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(claims_file(), reference_file())
         print(f"accepted {claims_file()} as {reference_file()}")

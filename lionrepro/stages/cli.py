@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 
+from lionrepro.config import load_profile
+from lionrepro.errors import UserError
+
 # subcommand -> (module, one-line help), in pipeline order. Each module defines `add_arguments(parser)` and
 # `run(args) -> int`.
 STAGES: dict[str, tuple[str, str]] = {
@@ -54,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "_unavailable", None):
         print(args._unavailable, file=sys.stderr)
         return 2
-    return int(args._run(args) or 0)
+    try:
+        load_profile(args.profile)  # every stage, whether or not it reads the profile, refuses an unknown one
+        return int(args._run(args) or 0)
+    except (UserError, FileNotFoundError) as error:  # what was asked for cannot be had: one line, no traceback
+        print(f"lionrepro {args.stage}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"unknown experiments {unknown}; the profile defines {sorted(runs)}")
     root = args.out or recipe_runs.experiments_dir()
     started = time.perf_counter()
+    data = data_summary()
     entries = recipe_runs.run_all(
         runs,
         chosen,
@@ -50,12 +51,13 @@ def run(args: argparse.Namespace) -> int:
         profile,
         base,
         root,
-        data_summary(),
+        data,
         device=args.device,
         progress=not args.quiet,
     )
     summary = {
         "provenance": provenance(profile=profile["name"], seed=profile["seed"], stage="experiments", base=str(base)),
+        "inputs": recipe_runs.experiment_inputs(profile, data, base),
         "wall_s": time.perf_counter() - started,
         "runs": entries,
         "comparisons": compare_runs(section, root, entries),

@@ -38,7 +38,8 @@ def _manifests(args: argparse.Namespace) -> tuple[Path, Path]:
     manifests = data_summary()["manifests"]
     if "pretrain" not in manifests and not args.manifest:
         raise SystemExit(
-            "the data stage built no `pretrain` split: set [data] pretrain_per_language or pass --manifest"
+            "the data stage built no `pretrain` split: run `lionrepro data --pretrain` (with [data] "
+            "pretrain_per_language > 0) or pass --manifest"
         )
     return args.manifest or Path(manifests["pretrain"]), args.text_manifest or Path(manifests["train"])
 

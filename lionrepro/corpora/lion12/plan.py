@@ -68,7 +68,9 @@ def word_ranges() -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def plan(config: PlanConfig) -> list[Utterance]:
-    """Every utterance of the corpus in a fixed order (Table 1's datasets, then train, valid, test)."""
+    """Every utterance of the corpus in a fixed order: Table 1's datasets, each train, valid, test; then the `pretrain`
+    split. Synthesis runs in shards of consecutive utterances, and eSpeak NG's output depends on what a shard read
+    before, so Table 1's utterances come first: their bytes are then the same with or without a `pretrain` split."""
     sizes = split_sizes(config.scale, config.min_samples)
     datasets = list(sizes)
     speakers = deal_speakers(datasets, config.seed)
@@ -116,7 +118,7 @@ def plan(config: PlanConfig) -> list[Utterance]:
                         audio=f"{slug}/audio/{split}/{uid}.flac",
                     )
                 )
-    return utterances
+    return sorted(utterances, key=lambda u: u.split == PRETRAIN_SPLIT)  # stable: Table 1's order, then pretrain
 
 
 def first_per_dataset(utterances: list[Utterance], split: str, count: int) -> list[Utterance]:

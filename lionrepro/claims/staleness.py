@@ -1,0 +1,68 @@
+"""Is a committed result still the result of this checkout's profile and data? The measured claims read results that
+take minutes to hours to make, so `make test` never remakes them: it compares the inputs each one recorded with the
+inputs the current profile, data and base would give, and fails on a result that no longer matches, naming what
+changed and the command that refreshes it. Code that changed since is no reason: `code_changes` says which modules
+did, for the report. Committed GPU measurements cannot be remade without a GPU and are not checked here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from lionrepro.asr.recipe_runs import SUMMARY, experiment_inputs, experiments_dir
+from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.corpora.data_record import data_record_path
+from lionrepro.fingerprints import differences
+from lionrepro.provenance import REPO_ROOT, read_json
+
+# The profile a claims run checks the committed results against (`lionrepro --profile X claims` sets it)
+PROFILE_VARIABLE = "LIONREPRO_PROFILE"
+
+
+def stale_experiments(profile: dict[str, Any]) -> list[str]:
+    """Why `<results>/experiments` is stale for `profile` (empty when it is fresh or absent). The manifests are
+    compared only when the data stage has run here."""
+    path = experiments_dir() / SUMMARY
+    if not path.exists():
+        return []
+    summary = read_json(path)
+    refresh = "run `lionrepro experiments`"
+    recorded = summary.get("inputs")
+    if recorded is None:
+        return [f"{path.parent} is stale: it records no inputs (made before fingerprints); {refresh}"]
+    data = read_json(data_record_path()) if data_record_path().exists() else None
+    base = Path(profile["pretrain"]["out"]) / FINAL_MODEL
+    if not (base / "model.safetensors").exists():
+        return [f"{path.parent} cannot be checked: no base checkpoint at {base}"]
+    current = experiment_inputs(profile, data, base)
+    if data is None:
+        recorded, current = {**recorded, "manifests": None}, {**current, "manifests": None}
+    changed = differences(recorded, current)
+    return [f"{path.parent} is stale: {'; '.join(changed)}; {refresh}"] if changed else []
+
+
+def code_changes(commit: str) -> list[str]:
+    """The package's modules that changed between the commit a result names and the checkout (empty when none did,
+    or when git cannot tell)."""
+    clean = commit.removesuffix("+dirty")
+    try:
+        done = subprocess.run(
+            ["git", "diff", "--name-only", clean, "--", "lionrepro"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    return sorted(done.stdout.split())
+
+
+def made_by(provenance: dict[str, Any]) -> str:
+    """`made by code X` with the modules changed since, for the report next to a verdict."""
+    commit = provenance.get("commit", "unknown")
+    changed = code_changes(commit)
+    since = f"; changed since in {len(changed)} modules ({', '.join(changed[:6])}{', ...' if len(changed) > 6 else ''})"
+    return f"made by code {commit[:12]}" + (since if changed else "; unchanged since")

@@ -1,0 +1,61 @@
+"""Provenance names the code that made a result: "dirty" means uncommitted changes to source, never to what the
+stages write (results/, tables/, models/, notebooks/), and no committed result was made by uncommitted code."""
+
+import subprocess
+
+import pytest
+
+from lionrepro import provenance
+
+# The base's record was made before source and outputs were told apart; issue 13's new base replaces it.
+EXEMPT = {"models/tiny-base/train.json"}
+
+
+def _git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    for path in ("lionrepro/a.py", "results/r.json", "tables/t.md", "models/m/train.json", "notebooks/n.ipynb"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("0\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+    monkeypatch.setattr(provenance, "REPO_ROOT", tmp_path)
+    return tmp_path
+
+
+def test_outputs_never_make_the_tree_dirty(repo):
+    for path in ("results/r.json", "tables/t.md", "models/m/train.json", "notebooks/n.ipynb"):
+        (repo / path).write_text("changed\n")
+    assert not provenance.git_commit().endswith("+dirty")
+
+
+def test_a_source_change_does(repo):
+    (repo / "lionrepro/a.py").write_text("changed\n")
+    assert provenance.git_commit().endswith("+dirty")
+
+
+def test_no_committed_result_says_dirty():
+    tracked = subprocess.run(
+        ["git", "ls-files", "results", "tables", "models"],
+        cwd=provenance.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    dirty = [
+        path
+        for path in tracked
+        if path not in EXEMPT
+        and path.endswith((".json", ".md", ".tex", ".csv", ".jsonl"))
+        and "+dirty" in (provenance.REPO_ROOT / path).read_text(encoding="utf-8")
+    ]
+    assert not dirty, f"made by uncommitted code (re-make them at a clean commit): {dirty}"
+
+
+def test_the_source_hash_follows_the_package_source():
+    assert len(provenance.source_hash()) == 64
+    assert provenance.provenance()["source_sha256"] == provenance.source_hash()
