@@ -3,7 +3,7 @@
 The same builders and decoding path as `lionrepro speed` / `lionrepro cost`: on a CPU each architecture at full
 width and one layer per stack (the unit the depth extrapolation is built from), on a GPU at full depth in bf16.
 pytest-benchmark records the machine (CPU, Python, commit) in its JSON; the device and sizes go into extra_info.
-The tests themselves assert only correctness (exactly N tokens), never a time.
+The tests themselves assert only correctness (exactly N tokens; a finite loss and weights that moved), never a time.
 """
 
 from __future__ import annotations
@@ -67,11 +67,15 @@ def _train_step(benchmark, name: str, device: str, depth: tuple[int, int] | None
         name, clip_durations(batch_size, split="train"), settings.target_tokens, device
     )
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
-    training_cost._step(model, batch, optimizer, autocast)  # warm-up (allocates the optimizer state)
+    first = training_cost._step(model, batch, optimizer, autocast)  # warm-up (allocates the optimizer state)
+    before = next(p for p in model.parameters() if p.requires_grad).detach().clone()
     _record(benchmark, name, depth, batch_size=batch_size, precision="bf16 autocast" if autocast else "fp32")
-    benchmark.pedantic(
+    loss = benchmark.pedantic(
         training_cost._step, args=(model, batch, optimizer, autocast), rounds=3 if ON_GPU else 1, iterations=1
     )
+    # a real step: a finite loss near ln(vocabulary) for random weights, and weights that moved
+    assert torch.isfinite(first) and torch.isfinite(loss) and loss.item() > 0
+    assert not torch.equal(before, next(p for p in model.parameters() if p.requires_grad).detach())
 
 
 def test_train_step_tiny_cpu(benchmark):

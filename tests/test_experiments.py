@@ -18,7 +18,7 @@ from lionrepro import paper
 from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
 from lionrepro.claims import measured_experiments
 from lionrepro.claims.staleness import stale_experiments
-from lionrepro.claims.verdicts import HOLDS, NOT_YET
+from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, NOT_YET
 from lionrepro.config import load_profile
 from lionrepro.corpora.manifest import write_manifest
 from lionrepro.fingerprints import file_sha256
@@ -216,3 +216,25 @@ def test_staleness_names_what_changed_and_the_command(world, summary, tmp_path, 
     changed.write_text(world["profile"].read_text().replace("steps = 2", "steps = 3"))
     (problem,) = stale_experiments(load_profile(str(changed)))
     assert "is stale: [train] steps 2 -> 3; run `lionrepro experiments`" in problem
+
+
+@pytest.mark.parametrize(
+    ("difference", "high", "verdict"),
+    [(1.0, 2.5, HOLDS), (1.0, 4.0, CAVEAT), (3.5, 5.0, FAILS), (-2.0, 0.5, HOLDS)],
+)
+def test_competitive_is_non_inferiority_within_the_margin(difference, high, verdict, tmp_path, monkeypatch):
+    """Tagged average 60: the margin is +3 points (5%). The interval's upper end decides, not significance."""
+    runs = {name: {"results": f"{name}.json"} for name in ("recipe", "tags")}
+    stat = {"a": 60.0, "b": 60.0 + difference, "difference": difference, "low": difference - 1.5, "high": high,
+            "significant": difference - 1.5 > 0}  # fmt: skip
+    summary = {
+        "provenance": {"commit": "c", "device": "cpu", "created_utc": "t"},
+        "runs": runs,
+        "comparisons": {"recipe-vs-tags": {"average_12": stat}},
+    }
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "summary.json").write_text(json.dumps(summary))
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(tmp_path))
+    (check,) = measured_experiments.competitive()
+    assert check.verdict == verdict, check.detail
+    assert "14.85 against 14.32" in check.detail

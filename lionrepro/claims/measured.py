@@ -14,6 +14,7 @@ from typing import Any
 
 from lionrepro import paper
 from lionrepro.asr import architectures
+from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
 from lionrepro.claims import measured_experiments
 from lionrepro.claims.verdicts import (
     CAVEAT,
@@ -29,7 +30,7 @@ from lionrepro.claims.verdicts import (
     within_tolerance,
 )
 from lionrepro.corpora.data_record import data_record_path
-from lionrepro.corpora.manifest import read_manifest
+from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
 from lionrepro.provenance import read_json, results_dir
 
 
@@ -38,18 +39,42 @@ def _shares(counts: Counter) -> str:
     return ", ".join(f"{key} {fmt(100 * n / total, 1)}%" for key, n in sorted(counts.items()))
 
 
-def balanced_counts() -> list[Check]:
-    """Count the balanced training manifest the data stage wrote, row by row, per language and per dataset."""
-    summary_path = data_record_path()
-    names = ("balanced training manifest", "datasets equal within each language after Stage 1")
+def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
+    """The balanced manifest the recipe run trained on, with its record, found where its record says or where the
+    data stage put it, and recognised by its content fingerprint; else why it cannot be had here."""
+    summary_path = experiments_dir() / SUMMARY
     if not summary_path.exists():
-        return [pending("balanced_counts", name, f"{summary_path} not found: run `lionrepro data`") for name in names]
+        return f"{summary_path} not found: run `lionrepro experiments`"
     summary = read_json(summary_path)
-    balanced = read_manifest(Path(summary["balanced_manifest"]))
-    natural = Counter(row["language"] for row in read_manifest(Path(summary["manifests"]["train"])))
+    if "recipe" not in summary["runs"] or not summary.get("inputs", {}).get("manifests"):
+        return f"{summary_path} holds no recipe run with its inputs: run `lionrepro experiments`"
+    record = read_json(Path(summary["runs"]["recipe"]["train_record"]))
+    wanted = summary["inputs"]["manifests"]["balanced"]
+    candidates = [Path(record["provenance"]["manifest"])]
+    if data_record_path().exists():
+        candidates.append(Path(read_json(data_record_path())["balanced_manifest"]))
+    for path in candidates:
+        if path.exists() and manifest_fingerprint(path) == wanted:
+            return path, record
+    return f"the manifest the recipe trained on ({wanted[:12]}) is not on this machine: run `lionrepro data`"
+
+
+def balanced_counts() -> list[Check]:
+    """Count the balanced manifest the recipe trained on, row by row, per language and per dataset."""
+    names = ("balanced training manifest", "datasets equal within each language after Stage 1")
+    found = _recipe_manifest()
+    if isinstance(found, str):
+        return [pending("balanced_counts", name, found) for name in names]
+    manifest, record = found
+    balanced = read_manifest(manifest)
+    summary = read_json(experiments_dir() / SUMMARY)
+    natural_run = summary["runs"].get("natural")
+    natural = Counter(read_json(Path(natural_run["train_record"]))["rows_per_language"]) if natural_run else None
     per_language = Counter(row["language"] for row in balanced)
-    counts = read_json(Path(summary["balanced_counts"]))
-    evidence = {"summary": str(summary_path), "manifest": summary["balanced_manifest"], "corpus_key": summary["key"]}
+    counts = read_json(manifest.with_suffix(".counts.json"))
+    evidence = {"manifest": str(manifest), "recipe_record": str(experiments_dir() / "recipe" / "train.json")}
+    if dict(per_language) != record["rows_per_language"]:
+        raise ValueError(f"{manifest} counts {dict(per_language)}, the recipe's record {record['rows_per_language']}")
     unequal = {
         lang["language"]: sorted({d["after_stage1"] for d in counts["datasets"] if d["language"] == lang["language"]})
         for lang in counts["languages"]
@@ -64,8 +89,14 @@ def balanced_counts() -> list[Check]:
             HOLDS if len(set(per_language.values())) == 1 else FAILS,
             "equal utterances per language (25% each)",
             ", ".join(f"{code} {n}" for code, n in sorted(per_language.items())) + f"; {len(balanced)} rows",
-            f"Counted in the manifest that training reads ({counts['reading']} reading, seed {counts['seed']}). "
-            f"Natural shares of the {sum(natural.values())} training utterances: {_shares(natural)}.",
+            f"Counted in the manifest the recipe trained on, as its record also counts it ({counts['reading']} "
+            f"reading, seed {counts['seed']}). "
+            + (
+                f"Natural shares of the {sum(natural.values())} training utterances (the `natural` run's): "
+                f"{_shares(natural)}."
+                if natural
+                else ""
+            ),
             evidence,
         ),
         Check(
@@ -84,8 +115,10 @@ def balanced_counts() -> list[Check]:
 
 
 def measurement_runs(kind: str) -> list[tuple[Path, dict[str, Any]]]:
-    """Results files of one kind ("speed" or "cost"), newest last: committed GPU runs (results/measured/*/), then
-    a GPU or CPU run of this checkout (results/<kind>_<device>.json). GPU runs come before any CPU run."""
+    """Results files of one kind ("speed" or "cost"): the committed GPU runs (results/measured/*/) and this
+    checkout's own (results/<kind>_<device>.json), CPU runs first, then GPU runs, each oldest first. The last is the
+    one a verdict rests on: the newest GPU run when there is one, since the paper measured on GPUs; the others are
+    named beside it."""
     root = results_dir()
     paths = sorted((root / "measured").glob(f"*/{kind}_cuda.json")) + sorted(root.glob(f"{kind}_*.json"))
     runs = [(path, read_json(path)) for path in paths]
@@ -156,7 +189,7 @@ def speedup() -> list[Check]:
                 + (f"Other runs: {', '.join(seen)}x. " if seen else "")
                 + "With one framework and one decoding loop for every model, the architecture alone gives this ratio; "
                 "a larger ratio in the paper would come from how each model was served, which the paper does not "
-                "say.",
+                f"say. From {path}.",
                 _source(path, latest),
             )
         )
@@ -247,7 +280,14 @@ def cost() -> list[Check]:
             f"AdamW, batch {model['batch_size']}, MFU {fmt(100 * model['mfu'], 1) if model['mfu'] else '-'}%). "
             f"Dollars at the paper's implied ${fmt(price, 4)}/GPU-h. Caveat: measured on this device, not the "
             "paper's RTX PRO 6000, and the paper does not say how many epochs it ran; the $81 is 48 h of rental, "
-            "which our throughput shows to be ample for the recipe.",
+            + (
+                "which our throughput shows to be ample for one epoch of each reading."
+                if fits
+                else "which our throughput shows to be too little for one epoch of "
+                + ", ".join(label for label, hours in needed.items() if hours > budget)
+                + "."
+            )
+            + f" From {path}.",
             _source(path, latest),
         )
     ]

@@ -107,13 +107,15 @@ def training_batch(name: str, durations: list[float], target_tokens: int, device
     return inputs
 
 
-def _step(model: torch.nn.Module, batch: dict, optimizer: torch.optim.Optimizer, autocast: bool) -> None:
+def _step(model: torch.nn.Module, batch: dict, optimizer: torch.optim.Optimizer, autocast: bool) -> torch.Tensor:
+    """One optimizer step; its loss (detached), so that a caller can check the step computed something real."""
     device_type = next(model.parameters()).device.type
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=autocast):
         loss = model(**batch).loss
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+    return loss.detach()
 
 
 def step_flops(model: torch.nn.Module, batch: dict, autocast: bool) -> int:
