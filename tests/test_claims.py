@@ -1,5 +1,6 @@
 """The claims machinery: verdict records, the regression gate, the paper's rounding, and claims as data."""
 
+import dataclasses
 import json
 from decimal import Decimal
 
@@ -46,6 +47,17 @@ def test_a_verdict_falling_below_the_reference_is_a_regression():
     assert regressions([_check(FAILS)], [_check(CAVEAT)])
     assert not regressions([_check(HOLDS)], [_check(CAVEAT)])
     assert not regressions([_check(CAVEAT)], [_check(CAVEAT)])
+
+
+def test_a_value_that_leaves_the_reference_tolerance_is_a_regression_even_with_the_same_verdict():
+    reference = [dataclasses.replace(_check(HOLDS), value=-11.6, tolerance=5.7, tolerance_source="an interval")]
+    inside = [dataclasses.replace(_check(HOLDS), value=-6.0)]
+    outside = [dataclasses.replace(_check(HOLDS), value=-5.8)]
+    assert not regressions(inside, reference)
+    (problem,) = regressions(outside, reference)
+    assert "value -11.6 -> -5.8 (+5.8), beyond the reference's tolerance of 5.7 (an interval)" in problem
+    assert "lionrepro claims --accept" in problem
+    assert not regressions(outside, [_check(HOLDS)])  # a reference without a tolerance gates the verdict only
 
 
 def test_a_check_that_disappears_is_a_regression_and_unmeasured_never_outranks_measured():

@@ -8,6 +8,7 @@ did, for the report. Committed GPU measurements cannot be remade without a GPU a
 from __future__ import annotations
 
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +44,35 @@ def stale_experiments(profile: dict[str, Any]) -> list[str]:
     return [f"{path.parent} is stale: {'; '.join(changed)}; {refresh}"] if changed else []
 
 
-def code_changes(commit: str) -> list[str]:
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
+
+
+@cache
+def introduced_in(text: str) -> str | None:
+    """The first commit whose package source contains `text` (a check's name), by git's pickaxe; None without git."""
+    done = _git("log", "-S", text, "--format=%H", "--reverse", "--", "lionrepro")
+    commits = done.stdout.split() if done.returncode == 0 else []
+    return commits[0] if commits else None
+
+
+def post_hoc(name: str, results_commit: str) -> str:
+    """Why a check named `name` is post hoc for results made at `results_commit` (it entered the repository in a
+    commit the results' commit does not contain), or "" when it was there first or git cannot tell."""
+    introduced, made = introduced_in(name), results_commit.removesuffix("+dirty")
+    if introduced is None or made in ("", "unknown"):
+        return ""
+    if _git("merge-base", "--is-ancestor", introduced, made).returncode == 0:
+        return ""
+    return f"defined at commit {introduced[:12]}, after its results (commit {made[:12]})"
+
+
+@cache
+def code_changes(commit: str) -> tuple[str, ...]:
     """The package's modules that changed between the commit a result names and the checkout (empty when none did,
     or when git cannot tell)."""
-    clean = commit.removesuffix("+dirty")
-    try:
-        done = subprocess.run(
-            ["git", "diff", "--name-only", clean, "--", "lionrepro"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return []
-    return sorted(done.stdout.split())
+    done = _git("diff", "--name-only", commit.removesuffix("+dirty"), "--", "lionrepro")
+    return tuple(sorted(done.stdout.split())) if done.returncode == 0 else ()
 
 
 def made_by(provenance: dict[str, Any]) -> str:

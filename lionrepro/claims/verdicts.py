@@ -68,6 +68,11 @@ class Check:
     observed: str
     detail: str
     evidence: dict[str, Any] = field(default_factory=dict)  # source files, table cells, or results files used
+    # A measured check's number, and how far a later run's may move from the reference's before the gate fails
+    value: float | None = None
+    tolerance: float | None = None
+    tolerance_source: str = ""  # where the tolerance comes from (the spread of seeds or runs, an interval, exactness)
+    post_hoc: str = ""  # non-empty (why) when the check entered the repository after the results it reads
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICT_RANK:
@@ -121,12 +126,23 @@ def load_checks(path: Path) -> list[Check]:
 
 
 def regressions(current: list[Check], reference: list[Check]) -> list[str]:
-    """Checks whose verdict ranks below the reference's, and reference checks no longer reported."""
+    """Checks whose verdict ranks below the reference's, checks whose value left the reference's tolerance, and
+    reference checks no longer reported; each says how to accept the change deliberately."""
     now = {check.key: check for check in current}
+    accept = "if deliberate: `lionrepro claims --accept`, and review results/reference/claims.json in the commit"
     problems = []
     for ref in reference:
         if ref.key not in now:
             problems.append(f"{ref.key}: in the reference ({ref.verdict}) but no longer checked")
-        elif VERDICT_RANK[now[ref.key].verdict] < VERDICT_RANK[ref.verdict]:
-            problems.append(f"{ref.key}: {ref.verdict} -> {now[ref.key].verdict} ({now[ref.key].detail})")
+            continue
+        check = now[ref.key]
+        if VERDICT_RANK[check.verdict] < VERDICT_RANK[ref.verdict]:
+            problems.append(f"{ref.key}: {ref.verdict} -> {check.verdict} ({check.detail}); {accept}")
+        if ref.value is not None and ref.tolerance is not None and check.value is not None:
+            moved = check.value - ref.value
+            if abs(moved) > ref.tolerance + 1e-9:
+                problems.append(
+                    f"{ref.key}: value {ref.value:.4g} -> {check.value:.4g} ({moved:+.4g}), beyond the reference's "
+                    f"tolerance of {ref.tolerance:.4g} ({ref.tolerance_source}); {accept}"
+                )
     return problems

@@ -14,6 +14,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from lionrepro import paper
+from lionrepro.claims.staleness import made_by
 from lionrepro.claims.verdicts import Check
 from lionrepro.languages import LANGUAGES, language
 from lionrepro.provenance import git_commit, write_text_atomic
@@ -104,8 +105,23 @@ def table1_balanced(plans: dict) -> Table:
 
 
 def claims_table(checks: list[Check], source: str) -> Table:
-    rows = [[c.claim, c.kind, c.name, c.verdict, c.expected, c.observed, c.detail] for c in checks]
-    headers = ["claim", "check", "name", "verdict", "expected", "observed", "detail"]
+    """Every check with its verdict (marked post hoc where it was defined after its results), the value the gate
+    holds with its tolerance, and which code made the results it read."""
+    rows = [
+        [
+            c.claim,
+            c.kind,
+            c.name,
+            c.verdict + (f" (post hoc: {c.post_hoc})" if c.post_hoc else ""),
+            c.expected,
+            c.observed,
+            "-" if c.value is None else f"{c.value:.4g} ± {c.tolerance:.2g}",
+            made_by({"commit": c.evidence["commit"]}) if "commit" in c.evidence else "-",
+            c.detail,
+        ]
+        for c in checks
+    ]
+    headers = ["claim", "check", "name", "verdict", "expected", "observed", "value ± tolerance", "results", "detail"]
     return Table("claims", "Claims: verdicts of every check", headers, rows, source)
 
 
