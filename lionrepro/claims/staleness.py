@@ -48,10 +48,15 @@ def _git(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
 
 
+# Where measured checks are defined, under every name their modules have had
+MEASURED_SOURCES = (":(glob)lionrepro/**/*measured*.py", ":(glob)lionrepro/**/experiment_claims.py")
+
+
 @cache
-def introduced_in(text: str) -> str | None:
-    """The first commit whose package source contains `text` (a check's name), by git's pickaxe; None without git."""
-    done = _git("log", "-S", text, "--format=%H", "--reverse", "--", "lionrepro")
+def introduced_in(name: str) -> str | None:
+    """The first commit whose measured-check source holds `name` (a check's name), by git's pickaxe; None without
+    git. A check is known by its name: a rule that changes takes a new name, so that this sees it."""
+    done = _git("log", "-S", name, "--format=%H", "--reverse", "--", *MEASURED_SOURCES)
     commits = done.stdout.split() if done.returncode == 0 else []
     return commits[0] if commits else None
 
