@@ -3,6 +3,9 @@ take minutes to hours to make, so `make test` never remakes them: it compares th
 inputs the current profile, data and base would give, and fails on a result that no longer matches, naming what
 changed and the command that refreshes it. Code that changed since is no reason: `code_changes` says which modules
 did, for the report. Committed GPU measurements cannot be remade without a GPU and are not checked here.
+
+The same history tells whether a check is post hoc: defined (by its name) in a commit that the results' commit does
+not contain, so that it may have been written knowing them.
 """
 
 from __future__ import annotations
