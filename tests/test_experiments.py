@@ -218,6 +218,17 @@ def test_staleness_names_what_changed_and_the_command(world, summary, tmp_path, 
     assert "is stale: [train] steps 2 -> 3; run `lionrepro experiments`" in problem
 
 
+def test_a_command_line_override_is_recorded_as_an_input(world, summary, tmp_path):
+    """A study run with --lr records the rate it trained at, not the profile's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        out = tmp_path / "study"
+        assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "recipe", "--lr", "2e-3",
+                     "--out", str(out)]) == 0  # fmt: skip
+    inputs = json.loads((out / "summary.json").read_text())["inputs"]
+    assert inputs["profile"]["train"]["lr"] == 2e-3 and summary["inputs"]["profile"]["train"]["lr"] == 1e-3
+
+
 @pytest.mark.parametrize(
     ("difference", "high", "verdict"),
     [(1.0, 2.5, HOLDS), (1.0, 4.0, CAVEAT), (3.5, 5.0, FAILS), (-2.0, 0.5, HOLDS)],

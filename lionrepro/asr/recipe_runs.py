@@ -38,13 +38,17 @@ def experiments_dir() -> Path:
     return results_dir() / "experiments"
 
 
-def experiment_inputs(profile: dict[str, Any], data: dict[str, Any] | None, base: Path) -> dict[str, Any]:
+def experiment_inputs(
+    profile: dict[str, Any], data: dict[str, Any] | None, base: Path, train_overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What every number in `summary.json` depends on, besides the code: the profile values that shape the corpus,
-    the training and the scoring, the manifests' content (None when the data stage has not run here) and the base."""
+    the training (with the command line's overrides of `[train]`, e.g. a study's `--lr`) and the scoring, the
+    manifests' content (None when the data stage has not run here) and the base."""
+    train = {**profile.get("train", {}), **{k: v for k, v in (train_overrides or {}).items() if v is not None}}
     sections = {
         "data": {k: v for k, v in profile.get("data", {}).items() if k not in NOT_TABLE1_AFFECTING},
         "balance": profile.get("balance", {}),
-        "train": {k: v for k, v in profile.get("train", {}).items() if k not in NOT_RESULT_AFFECTING},
+        "train": {k: v for k, v in train.items() if k not in NOT_RESULT_AFFECTING},
         "evaluate": {k: v for k, v in profile.get("evaluate", {}).items() if k not in _NOT_SCORE_AFFECTING},
         "experiments": profile.get("experiments", {}),
     }

@@ -57,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
     )
     summary = {
         "provenance": provenance(profile=profile["name"], seed=profile["seed"], stage="experiments", base=str(base)),
-        "inputs": recipe_runs.experiment_inputs(profile, data, base),
+        "inputs": recipe_runs.experiment_inputs(
+            profile, data, base, {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
+        ),
         "wall_s": time.perf_counter() - started,
         "runs": entries,
         "comparisons": compare_runs(section, root, entries),
