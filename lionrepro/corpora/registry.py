@@ -71,6 +71,9 @@ class Corpus:
     carve: dict[str, Any] = field(default_factory=dict)
     local_splits: dict[str, str] = field(default_factory=dict)
     local_audio_subdir: str = ""
+    # The corpus as its official archive unpacks, under `lionrepro data --corpora-dir ROOT` (lionrepro.corpora.layouts)
+    layout_folder: str = ""  # ROOT/<layout_folder>
+    layout_contents: str = ""  # what that folder holds, for the message when it is missing
 
     @property
     def key(self) -> str:
@@ -222,7 +225,7 @@ def _from_table(entry: Corpus, name: str, root: Path, streaming: bool):
     return dataset.map(resolve)
 
 
-def _bucket(index: int) -> float:
+def bucket(index: int) -> float:
     """A stable number in [0, 1) for a row index, the same on every machine and Python version."""
     return int.from_bytes(hashlib.sha256(str(index).encode()).digest()[:8], "big") / 2**64
 
@@ -230,5 +233,5 @@ def _bucket(index: int) -> float:
 def _cut(dataset: datasets.Dataset | datasets.IterableDataset, band: tuple[float, float]):
     low, high = band
     if isinstance(dataset, datasets.Dataset):
-        return dataset.select([i for i in range(len(dataset)) if low <= _bucket(i) < high])
-    return dataset.filter(lambda _, index: low <= _bucket(index) < high, with_indices=True)
+        return dataset.select([i for i in range(len(dataset)) if low <= bucket(i) < high])
+    return dataset.filter(lambda _, index: low <= bucket(index) < high, with_indices=True)
