@@ -112,6 +112,10 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+RESULTS_VARIABLE = "LIONREPRO_RESULTS"
+
+
 def results_dir() -> Path:
-    """Where run outputs go: $LIONREPRO_RESULTS, else `results/` under the current directory (the project root)."""
-    return Path(os.environ.get("LIONREPRO_RESULTS", "results"))
+    """Where run outputs go: $LIONREPRO_RESULTS (the command line sets it from the profile's `results_dir` unless it is
+    set already), else `results/` under the current directory (the project root)."""
+    return Path(os.environ.get(RESULTS_VARIABLE, "results"))

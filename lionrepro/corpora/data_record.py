@@ -32,23 +32,31 @@ def default_manifest(split: str) -> Path:
 
 
 def write_data_record(
-    corpus: Any, balanced: Path, counts: Path, *, profile: str, seed: int, config: dict[str, Any], wall_s: float
+    corpus: str,
+    manifests: dict[str, Path],
+    balanced: Path | None,
+    counts: Path | None,
+    summary: list[dict[str, Any]],
+    skipped: dict[str, Any],
+    *,
+    profile: str,
+    seed: int,
+    config: dict[str, Any],
+    wall_s: float,
+    **fields: Any,
 ) -> Path:
-    """Record a built corpus (a `lion12.build.Lion12Build`, made under `config`) and its balanced training manifest;
-    returns the record's path."""
+    """Record what the data stage built (corpus name, split manifests, the balanced training manifest and its
+    counts when a train split was read, Table-1-shaped summary, what was skipped) and return the record's path."""
     path = data_record_path()
     record = {
         "provenance": provenance(profile=profile, seed=seed, config=config, wall_s=wall_s),
-        "corpus": "lion12",
-        "key": corpus.key,
-        "root": str(corpus.root),
-        "manifests": {split: str(manifest) for split, manifest in corpus.manifests.items()},
-        "balanced_manifest": str(balanced),
-        "balanced_counts": str(counts),
-        "summary": corpus.summary,
-        "skipped": corpus.skipped,
-        "synthesis": corpus.synthesis,
-        "synthesised_now": corpus.synthesised,
+        "corpus": corpus,
+        "manifests": {split: str(manifest) for split, manifest in manifests.items()},
+        "balanced_manifest": None if balanced is None else str(balanced),
+        "balanced_counts": None if counts is None else str(counts),
+        "summary": summary,
+        "skipped": skipped,
+        **fields,
     }
     write_json_atomic(path, record)
     return path
@@ -71,3 +79,23 @@ def summary_table(summary: list[dict[str, Any]]) -> str:
         )
     ]
     return tabulate([*rows, ["Total", "", *totals]], headers=header, disable_numparse=True, stralign="right")
+
+
+def paper_comparison_table(summary: list[dict[str, Any]]) -> str:
+    """Samples and hours per dataset and split read here, beside Table 1's, with the difference in samples."""
+    header = ["Language", "Dataset", "split", "samples", "Table 1", "difference", "hours", "Table 1 hours"]
+    rows = [
+        [
+            language(entry["language"]).name,
+            entry["dataset"],
+            split,
+            entry["samples"][split],
+            entry["paper_samples"][split],
+            f"{entry['samples'][split] - entry['paper_samples'][split]:+d}",
+            f"{entry['hours'][split]:.3f}",
+            f"{entry['paper_hours'][split]:.2f}",
+        ]
+        for entry in summary
+        for split in entry["samples"]
+    ]
+    return tabulate(rows, headers=header, disable_numparse=True, stralign="right")

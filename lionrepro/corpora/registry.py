@@ -74,21 +74,29 @@ class Corpus:
     # The corpus as its official archive unpacks, under `lionrepro data --corpora-dir ROOT` (lionrepro.corpora.layouts)
     layout_folder: str = ""  # ROOT/<layout_folder>
     layout_contents: str = ""  # what that folder holds, for the message when it is missing
+    layout_splits: dict[str, str] = field(default_factory=dict)  # the layout's split names, where they differ
 
     @property
     def key(self) -> str:
         """The Table 1 key, as `paper.DatasetRow.key`."""
         return f"{self.language}/{self.dataset}"
 
-    def source_split(self, split: str, *, local: bool = False) -> tuple[str, tuple[float, float] | None]:
-        """The source split a paper split is read from, and the hash band cut from it when the split is carved."""
+    def source_split(
+        self, split: str, *, local: bool = False, layout: bool = False
+    ) -> tuple[str, tuple[float, float] | None]:
+        """The source split a paper split is read from (on the hub, in a local copy, or in the distributed layout),
+        and the hash band cut from it when the split is carved."""
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
         if split in self.carve:
             start = sum(self.carve[name] for name in SPLITS[: SPLITS.index(split)] if name in self.carve)
             end = start + self.carve[split]
             return self.carve["source"], (start, 1.0 if math.isclose(end, 1.0) else end)
-        names = {**self.splits, **self.local_splits} if local else self.splits
+        names = {
+            **self.splits,
+            **(self.local_splits if local or layout else {}),
+            **(self.layout_splits if layout else {}),
+        }
         return names[split], None
 
     def check(self) -> None:
@@ -225,8 +233,8 @@ def _from_table(entry: Corpus, name: str, root: Path, streaming: bool):
     return dataset.map(resolve)
 
 
-def bucket(index: int) -> float:
-    """A stable number in [0, 1) for a row index, the same on every machine and Python version."""
+def bucket(index: int | str) -> float:
+    """A stable number in [0, 1) for a row index or an utterance id, the same on every machine and Python version."""
     return int.from_bytes(hashlib.sha256(str(index).encode()).digest()[:8], "big") / 2**64
 
 

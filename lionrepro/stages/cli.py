@@ -7,11 +7,15 @@ missing on this machine is still listed, and says what is missing when it is ask
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
+from collections.abc import Iterator
 
 from lionrepro.config import load_profile
 from lionrepro.errors import UserError
+from lionrepro.provenance import RESULTS_VARIABLE
 
 # subcommand -> (module, one-line help), in pipeline order. Each module defines `add_arguments(parser)` and
 # `run(args) -> int`.
@@ -50,6 +54,20 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _results_of(profile: dict) -> Iterator[None]:
+    """Each profile's outputs in its own `results_dir` (a paper run never touches the tiny results), unless
+    $LIONREPRO_RESULTS says otherwise; for this call only."""
+    if RESULTS_VARIABLE in os.environ:
+        yield
+        return
+    os.environ[RESULTS_VARIABLE] = profile.get("results_dir", "results")
+    try:
+        yield
+    finally:
+        os.environ.pop(RESULTS_VARIABLE, None)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((arg for arg in argv if arg in STAGES), None)
@@ -58,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         print(args._unavailable, file=sys.stderr)
         return 2
     try:
-        load_profile(args.profile)  # every stage, whether or not it reads the profile, refuses an unknown one
-        return int(args._run(args) or 0)
+        profile = load_profile(args.profile)  # every stage, whether or not it reads the profile, refuses an unknown one
+        with _results_of(profile):
+            return int(args._run(args) or 0)
     except (UserError, FileNotFoundError) as error:  # what was asked for cannot be had: one line, no traceback
         print(f"lionrepro {args.stage}: {error}", file=sys.stderr)
         return 2

@@ -13,10 +13,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from lionrepro import paper
 from lionrepro.config import load_profile
-from lionrepro.corpora import balanced_sampling
-from lionrepro.corpora.data_record import summary_table, write_data_record
+from lionrepro.corpora import balanced_sampling, real_corpora
+from lionrepro.corpora.data_record import paper_comparison_table, summary_table, write_data_record
+from lionrepro.corpora.ingest import summarise
+from lionrepro.errors import UserError
+from lionrepro.provenance import results_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +37,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also build the `pretrain` split ([data] pretrain_per_language), which only `pretrain-base` reads",
     )
+    real = parser.add_argument_group("the real corpora (profile `paper`)")
+    real.add_argument("--corpora-dir", type=Path, help="folder holding each corpus as its archive unpacks")
+    real.add_argument(
+        "--datasets", help="comma-separated Table 1 keys, e.g. en/LibriSpeech,zh/AISHELL-1 (default: all)"
+    )
+    real.add_argument("--splits", help="comma-separated splits among train,valid,test (default: all three)")
 
 
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     corpus = profile.get("data", {}).get("corpus")
+    if corpus == "real":
+        return _real(args, profile)
     if corpus != "lion12":
-        print(
-            f"profile {profile['name']!r} asks for corpus {corpus!r}; this stage builds only the synthetic 'lion12' "
-            "corpus so far (the real corpora load through lionrepro.corpora.registry)",
-            file=sys.stderr,
-        )
-        return 2
+        raise UserError(f"profile {profile['name']!r} asks for corpus {corpus!r}: use 'lion12' or 'real'")
     from lionrepro.corpora.lion12.build import Lion12Config, build  # eSpeak NG and datasets only when the stage runs
 
     config = Lion12Config.from_profile(
@@ -73,13 +81,66 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(balanced_sampling.describe(plan)))
     print(f"wrote {balanced} ({plan.indices.size} rows) and {counts}")
     out = write_data_record(
-        corpus_build,
+        "lion12",
+        corpus_build.manifests,
         balanced,
         counts,
+        corpus_build.summary,
+        corpus_build.skipped,
         profile=profile["name"],
         seed=config.seed,
         config=config.content(),
         wall_s=seconds,
+        key=corpus_build.key,
+        root=str(corpus_build.root),
+        synthesis=corpus_build.synthesis,
+        synthesised_now=corpus_build.synthesised,
     )
     print(f"wrote {out}")
+    return 0
+
+
+def _real(args: argparse.Namespace, profile: dict[str, Any]) -> int:
+    """The real corpora from `--corpora-dir`: manifests, Algorithm 1 on the train split, the summary beside Table 1.
+    The exit status is 1 when a corpus asked for was not there (the others are read all the same)."""
+    if args.corpora_dir is None:
+        raise UserError("the real corpora are read from local copies: pass --corpora-dir ROOT (see REPRODUCE.md)")
+    keys = args.datasets.split(",") if args.datasets else list(real_corpora.ALL)
+    splits = args.splits.split(",") if args.splits else list(paper.SPLITS)
+    if set(splits) - set(paper.SPLITS):
+        raise UserError(f"unknown splits {sorted(set(splits) - set(paper.SPLITS))}: use {','.join(paper.SPLITS)}")
+    out = results_dir() / "data"
+    started = time.perf_counter()
+    built = real_corpora.build_real(args.corpora_dir, keys, splits, out, max_seconds=profile["data"]["max_seconds"])
+    seconds = time.perf_counter() - started
+    balanced = counts = None
+    if "train" in built.manifests:
+        balanced = built.manifests["train"].with_name("train_balanced.jsonl")
+        plan, counts = balanced_sampling.write_balanced_manifest(
+            [built.manifests["train"]],
+            balanced,
+            reading=profile["balance"]["stage1_size"],
+            seed=profile["seed"] if args.seed is None else args.seed,
+            profile=profile["name"],
+        )
+        print("\n".join(balanced_sampling.describe(plan)))
+    summary = built.summary()
+    print(paper_comparison_table(summary))
+    record = write_data_record(
+        "real",
+        built.manifests,
+        balanced,
+        counts,
+        summary,
+        summarise(built.results),
+        profile=profile["name"],
+        seed=profile["seed"],
+        config={"corpora_dir": str(args.corpora_dir), "datasets": keys, "splits": splits, **profile["data"]},
+        wall_s=seconds,
+        missing=built.missing,
+    )
+    print(f"wrote {', '.join(str(p) for p in built.manifests.values()) or 'no manifest'} and {record}")
+    if built.missing:
+        print(f"not read, missing under {args.corpora_dir}: {', '.join(built.missing)}", file=sys.stderr)
+        return 1
     return 0

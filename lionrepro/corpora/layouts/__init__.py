@@ -54,16 +54,17 @@ def missing_message(entry: Corpus, root: Path) -> str:
 
 
 def list_split(entry: Corpus, root: Path, split: str) -> list[dict[str, str]]:
-    """The rows (id, audio, text) of one of the paper's splits, sorted by id, carved where the paper carved it."""
+    """The rows (id, audio, text) of one of the paper's splits, sorted by id, carved where the paper carved it: by a
+    stable hash of each utterance's id, so that adding or losing one utterance moves no other between splits."""
     folder = expected_folder(entry, root)
     if not folder.is_dir():
         raise CorpusMissing(missing_message(entry, root))
-    source, band = entry.source_split(split, local=True)
+    source, band = entry.source_split(split, layout=True)
     reader = importlib.import_module(f"{__name__}.{LAYOUTS[entry.key]}")
     rows = sorted(reader.read(folder, source, entry), key=lambda row: row["id"])
     if band is not None:
         low, high = band
-        rows = [row for index, row in enumerate(rows) if low <= bucket(index) < high]
+        rows = [row for row in rows if low <= bucket(row["id"]) < high]
     return rows
 
 
