@@ -48,13 +48,13 @@ def write_clip(path: Path, language: str, index: int, *, rate: int = SAMPLE_RATE
     return text
 
 
-def ingest(key: str, root: Path, split: str, out: Path, max_seconds: float = 30.0):
+def ingest(key: str, root: Path, split: str, out: Path, max_seconds: float = 30.0, workers: int = 1):
     """A split of the corpus `key` under `root`, listed by its reader and ingested: the `IngestResult`."""
     entry = corpus(*key.split("/"))
     rows = list_split(entry, root, split)
     return ingest_split(as_dataset(rows), dataset_name=entry.dataset, language=entry.language, split=split,
                         audio_column="audio", text_column="text", audio_dir=out, max_seconds=max_seconds,
-                        id_column="id")  # fmt: skip
+                        id_column="id", workers=workers)  # fmt: skip
 
 
 def assert_16k_mono(rows: list[dict]) -> None:

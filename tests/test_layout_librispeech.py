@@ -64,3 +64,17 @@ def test_a_clip_over_the_cap_is_skipped(tmp_path, max_seconds):
     (folder / "1-2.trans.txt").write_text(f"1-2-0000 {text}\n", encoding="utf-8")
     result = ingest(KEY, root, "test", tmp_path / "out", max_seconds=max_seconds)
     assert not result.rows and result.skipped == {TOO_LONG: 1}
+
+
+def test_decoding_threads_change_nothing_but_the_time(tmp_path):
+    root = tmp_path / "corpora"
+    folder = _chapter(root, "test-clean", 7, 8, [])
+    lines = [f"7-8-{u:04d} {write_clip(folder / f'7-8-{u:04d}.flac', 'en', u, rate=22050)}" for u in range(6)]
+    (folder / "7-8-0009.flac").write_bytes(b"corrupt")
+    (folder / "7-8.trans.txt").write_text("\n".join([*lines, "7-8-0009 BAD", "7-8-0010 GONE"]) + "\n")
+    one = ingest(KEY, root, "test", tmp_path / "one")
+    four = ingest(KEY, root, "test", tmp_path / "four", workers=4)
+    assert [(r["id"], r["duration"], r["text"]) for r in one.rows] == [
+        (r["id"], r["duration"], r["text"]) for r in four.rows
+    ]
+    assert one.skipped == four.skipped == {CORRUPT: 1, MISSING: 1}

@@ -17,6 +17,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,13 +111,6 @@ def _columns(dataset: datasets.Dataset | datasets.IterableDataset, columns: list
     return dataset.select_columns(columns)
 
 
-def _length(dataset: Any) -> int | None:
-    try:
-        return len(dataset)
-    except TypeError:
-        return None
-
-
 def ingest_split(
     dataset: datasets.Dataset | datasets.IterableDataset,
     *,
@@ -128,12 +122,14 @@ def ingest_split(
     audio_dir: Path,
     max_seconds: float,
     id_column: str | None = None,
+    workers: int = 1,
 ) -> IngestResult:
     """Manifest rows for one split, in the dataset's order; see the module docstring for what is skipped and why.
 
     `language` is a code or an English name (`ta`, `Tamil`); rows carry its code. Ids are
     `<language>-<dataset slug>-<split>-<key>`, the key being `id_column`'s value (made file-name safe) or the
-    zero-padded row index.
+    zero-padded row index. Audio is decoded by `workers` threads (decoding and resampling release the GIL); the rows
+    and skips are the same, in the same order, for any number of them.
     """
     code = resolve_language(language).code
     result = IngestResult(dataset_name, code, split)
@@ -141,8 +137,8 @@ def ingest_split(
     dataset = undecoded(_columns(dataset, list(dict.fromkeys(columns))), audio_column)
     out_dir = Path(audio_dir) / slug(dataset_name) / code / split
     seen: set[str] = set()
-    progress = tqdm(dataset, total=_length(dataset), desc=f"{code}/{dataset_name}/{split}", unit="utt", disable=None)
-    for index, example in enumerate(progress):
+    wanted = []  # (utterance id, key, audio value, text), in the dataset's order
+    for index, example in enumerate(dataset):
         key = _safe_key(example[id_column]) if id_column else f"{index:07d}"
         utterance_id = f"{code}-{slug(dataset_name)}-{split}-{key}"
         text = (example[text_column] or "").strip()
@@ -153,25 +149,36 @@ def ingest_split(
             result.skip(DUPLICATE_ID, utterance_id)
             continue
         seen.add(key)
+        wanted.append((utterance_id, key, example[audio_column], text))
+
+    def load(item: tuple[str, str, Any, str]) -> tuple[str | None, float] | audio.AudioError:
         try:
-            path, duration = _audio_file(example[audio_column], out_dir / f"{key}.flac", max_seconds)
+            return _audio_file(item[2], out_dir / f"{item[1]}.flac", max_seconds)
         except audio.AudioError as error:
-            result.skip(error.reason, f"{utterance_id}: {error}")
-            continue
-        if path is None:
-            result.skip(TOO_LONG, f"{utterance_id}: {duration:.2f} s > {max_seconds} s")
-            continue
-        result.rows.append(
-            {
-                "id": utterance_id,
-                "dataset": dataset_name,
-                "language": code,
-                "split": split,
-                "audio": path,
-                "duration": duration,
-                "text": text,
-            }
-        )
+            return error
+
+    desc = f"{code}/{dataset_name}/{split}"
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        loaded = tqdm(pool.map(load, wanted), total=len(wanted), desc=desc, unit="utt", disable=None)
+        for (utterance_id, _, _, text), outcome in zip(wanted, loaded, strict=True):
+            if isinstance(outcome, audio.AudioError):
+                result.skip(outcome.reason, f"{utterance_id}: {outcome}")
+                continue
+            path, duration = outcome
+            if path is None:
+                result.skip(TOO_LONG, f"{utterance_id}: {duration:.2f} s > {max_seconds} s")
+                continue
+            result.rows.append(
+                {
+                    "id": utterance_id,
+                    "dataset": dataset_name,
+                    "language": code,
+                    "split": split,
+                    "audio": path,
+                    "duration": duration,
+                    "text": text,
+                }
+            )
     return result
 
 

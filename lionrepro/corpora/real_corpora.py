@@ -60,6 +60,7 @@ def build_real(
     out: Path,
     *,
     max_seconds: float,
+    workers: int = 1,
     say: Callable[[str], None] = print,
 ) -> RealBuild:
     """Read `keys` (Table 1 keys, e.g. `en/LibriSpeech`) and `splits` from `root`; manifests go to
@@ -88,6 +89,7 @@ def build_real(
                 audio_dir=out / "audio",
                 max_seconds=max_seconds,
                 id_column="id",
+                workers=workers,
             )
             built.results.append(result)
     for split in splits:

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=float, help="Table 1 counts x scale per split (default: the profile's)")
     parser.add_argument("--seed", type=int, help="seed of the corpus and of the balancing (default: the profile's)")
     parser.add_argument("--vocab-size", type=int, help="words per language (default: the profile's)")
-    parser.add_argument("--workers", type=int, help="synthesis processes at once (default: the profile's)")
+    parser.add_argument("--workers", type=int, help="synthesis processes, or decoding threads (default: the profile's)")
     parser.add_argument("--cache-dir", type=Path, help="cache root (default: the profile's)")
     parser.add_argument(
         "--pretrain",
@@ -111,7 +111,14 @@ def _real(args: argparse.Namespace, profile: dict[str, Any]) -> int:
         raise UserError(f"unknown splits {sorted(set(splits) - set(paper.SPLITS))}: use {','.join(paper.SPLITS)}")
     out = results_dir() / "data"
     started = time.perf_counter()
-    built = real_corpora.build_real(args.corpora_dir, keys, splits, out, max_seconds=profile["data"]["max_seconds"])
+    built = real_corpora.build_real(
+        args.corpora_dir,
+        keys,
+        splits,
+        out,
+        max_seconds=profile["data"]["max_seconds"],
+        workers=args.workers or profile["data"].get("workers", 1),
+    )
     seconds = time.perf_counter() - started
     balanced = counts = None
     if "train" in built.manifests:
