@@ -46,7 +46,7 @@ def expected_folder(entry: Corpus, root: Path) -> Path:
 
 def missing_message(entry: Corpus, root: Path) -> str:
     """One line: the folder expected, what it holds, where to download the corpus, and whether that needs a login."""
-    access = "after registration" if entry.access == "registration" else "openly"
+    access = {"registration": "after registration", "gated": "after accepting its terms"}.get(entry.access, "openly")
     return (
         f"{entry.key}: not found at {expected_folder(entry, root)} (expected {entry.layout_contents}); download it "
         f"{access} from {entry.source_url} and unpack it there"
