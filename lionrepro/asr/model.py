@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -41,6 +42,7 @@ from transformers import (
 )
 
 from lionrepro.asr.architectures import architecture, qwen3_asr_config
+from lionrepro.errors import UserError
 
 # Qwen's special tokens, as its processor and prompt use them. <|endoftext|> is first so that padding is id 0.
 PAD_TOKEN = "<|endoftext|>"
@@ -244,12 +246,36 @@ def save_checkpoint(model: Qwen3ASRForConditionalGeneration, processor: Qwen3ASR
 
 
 def load_checkpoint(path: Path) -> tuple[Qwen3ASRForConditionalGeneration, Qwen3ASRProcessor]:
-    """The model (float32, CPU, eval mode) and processor that `save_checkpoint` wrote; never touches a hub."""
+    """The model (float32, CPU, eval mode) and processor of a local checkpoint: the transformers layout that
+    `save_checkpoint` writes, or the original Qwen3-ASR layout, converted and cached first. Never touches a hub, and
+    refuses a checkpoint whose weights do not fit."""
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (config.json missing)")
+    from lionrepro.asr import qwen3_asr_original  # it builds on this module
+
+    if qwen3_asr_original.is_original(path):
+        path = qwen3_asr_original.converted(path)
     processor = Qwen3ASRProcessor.from_pretrained(path, local_files_only=True)
-    model = Qwen3ASRForConditionalGeneration.from_pretrained(
-        path, local_files_only=True, attn_implementation="sdpa", dtype=torch.float32
+    model, info = Qwen3ASRForConditionalGeneration.from_pretrained(
+        path, local_files_only=True, attn_implementation="sdpa", dtype=torch.float32, output_loading_info=True
     )
+    refuse_partial_weights(path, info)
     return model, processor
+
+
+def refuse_partial_weights(path: Path, info: dict[str, Any], shown: int = 3) -> None:
+    """transformers loads a checkpoint whose weights do not fit the architecture with the misfits randomly
+    initialised and only a log line: a silent random model, whose scores near 100% would look like a result. Refuse
+    it, naming the first few weights missing, unexpected or of the wrong shape."""
+    problems = []
+    for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):
+        names = sorted(str(name) for name in info.get(kind, ()))
+        if names:
+            more = f" and {len(names) - shown} more" if len(names) > shown else ""
+            problems.append(f"{len(names)} {kind.removesuffix('_keys')} ({', '.join(names[:shown])}{more})")
+    if problems:
+        raise UserError(
+            f"{path} does not fit the Qwen3-ASR architecture: {'; '.join(problems)}. Refusing a partly random model "
+            "(a checkpoint in the original `thinker.*` layout must be converted to the transformers layout first)"
+        )
