@@ -8,6 +8,7 @@ The world is the real tiny Qwen3-ASR, two steps per run, and two tone clips per 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,16 @@ def test_the_summary_records_what_its_numbers_depend_on(world, summary):
     assert scored["provenance"]["inputs"]["checkpoint_sha256"] == file_sha256(
         Path(summary["runs"]["recipe"]["checkpoint"]) / "model.safetensors"
     )
+
+
+def test_a_committed_record_without_its_weights_is_trained_again(world, summary, capsys):
+    """A fresh clone has the records but not the weights (they are not committed): same inputs, so it retrains."""
+    model = Path(summary["runs"]["control"]["checkpoint"])
+    shutil.rmtree(model)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "control"]) == 0
+    assert "control: trained already" not in capsys.readouterr().out and (model / "model.safetensors").exists()
 
 
 def test_a_finished_run_of_other_inputs_is_refused_not_reused(world, summary, tmp_path):

@@ -110,8 +110,8 @@ def train_run(
     if finished(out, fingerprint):
         print(f"{name}: trained already ({out / RECORD})")
         return
-    if (out / RECORD).exists():
-        recorded = read_json(out / RECORD)["result"].get("fingerprint")
+    recorded = read_json(out / RECORD)["result"].get("fingerprint") if (out / RECORD).exists() else fingerprint
+    if recorded != fingerprint:  # the same inputs without their weights (a fresh clone) are simply trained again
         what = "; ".join(differences(recorded, fingerprint)) if recorded else "it records no fingerprint"
         raise SystemExit(f"{out} holds a {name} run made with other inputs ({what}): delete {out} to retrain it")
     print(f"{name}: {run['what']} - {len(rows)} rows of {manifest.name}, {config.steps} steps, tags {config.tags}")
