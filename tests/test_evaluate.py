@@ -166,6 +166,10 @@ def test_scores_aggregate_as_the_paper_does():
     assert results["benchmarks"]["zh_AISH3"] == pytest.approx(25)
     assert results["average_12"] == pytest.approx((100 / 6 + 25 + 4 * 25 + 4 * 100 + 25 + 100) / 12)
     assert results["missing_benchmarks"] == []
+    # the same hypotheses under asr-evalkit's normaliser, side by side (these plain lowercase words score alike)
+    parity = results["evalkit_normaliser"]
+    assert set(parity["benchmarks"]) == set(results["benchmarks"])
+    assert parity["average_12"] == pytest.approx(results["average_12"])
     lid = results["implicit_lid"]
     assert lid["per_language"] == pytest.approx({"en": 1.0, "zh": 1.0, "ta": 0.0, "ms": 0.5})
     assert lid["overall"] == pytest.approx((3 + 4 + 0 + 1) / 13)

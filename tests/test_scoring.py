@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from whisper_normalizer.basic import BasicTextNormalizer
 
-from lionrepro.asr.scoring import ErrorCounts, error_rate, normalize, score
+from lionrepro.asr.scoring import EVALKIT, ErrorCounts, error_rate, evalkit_normalize, normalize, score
 
 # --- normalisation ---
 
@@ -215,3 +215,26 @@ def test_error_counts_are_frozen() -> None:
     assert isinstance(result, ErrorCounts)
     with pytest.raises(AttributeError):
         result.hits = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello, World!", "hello world"),  # lowercase, punctuation gone
+        ("ＡＢＣ，ｄｅｆ。", "abc def"),  # full-width to half-width; CJK punctuation gone too
+        ("我 爱 你 ok 你 好", "我爱你 ok 你好"),  # spaces between CJK characters joined, others kept
+        ("e\u0301te\u0301", "\u00e9t\u00e9"),  # NFC composes
+        ("வணக்கம், உலகம்!", "வணக்கம் உலகம்"),  # Tamil marks kept (they are not punctuation)
+        ("  ", ""),
+    ],
+)
+def test_the_evalkit_normaliser(text, expected):
+    assert evalkit_normalize(text) == expected
+
+
+def test_the_two_normalisers_score_the_same_pairs_differently_and_both_are_reported():
+    references, hypotheses = ["Mr. Smith's car, it's red."], ["mister smiths car it is red"]
+    ours, theirs = score(references, hypotheses, "en"), score(references, hypotheses, "en", EVALKIT)
+    assert ours.error_rate < theirs.error_rate  # Whisper's English rules forgive the spelling; evalkit does not
+    with pytest.raises(ValueError, match="unknown normaliser"):
+        score(references, hypotheses, "en", "nope")

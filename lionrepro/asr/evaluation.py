@@ -37,7 +37,7 @@ from lionrepro.asr import finetune_format
 from lionrepro.asr.device import select_device
 from lionrepro.asr.language_id import spoken_language_share, written_language
 from lionrepro.asr.model import load_checkpoint
-from lionrepro.asr.scoring import ErrorCounts, score
+from lionrepro.asr.scoring import EVALKIT, ErrorCounts, score
 from lionrepro.corpora.manifest import read_manifest
 from lionrepro.languages import language as resolve_language
 from lionrepro.provenance import provenance, write_json_atomic, write_text_atomic
@@ -200,12 +200,24 @@ def summarize(hypotheses: Sequence[dict[str, Any]]) -> dict[str, Any]:
     keys = {b.column: f"{b.language.code}/{b.dataset}" for b in paper.BENCHMARKS}
     benchmarks = {column: datasets[key]["error_rate"] for column, key in keys.items() if key in datasets}
     missing = [column for column in keys if column not in benchmarks]
+    parity = {
+        column: score(
+            [r["reference"] for r in groups[key]], [r["hypothesis"] for r in groups[key]], key.split("/", 1)[0], EVALKIT
+        ).error_rate
+        for column, key in keys.items()
+        if key in datasets
+    }
     return {
         "datasets": datasets,
         "languages": languages,
         "benchmarks": benchmarks,
         "average_12": None if missing else statistics.fmean(list(benchmarks.values())),
         "missing_benchmarks": missing,
+        # the same hypotheses under asr-evalkit's normaliser, beside ours: what the normaliser alone moves
+        "evalkit_normaliser": {
+            "benchmarks": parity,
+            "average_12": None if missing else statistics.fmean(list(parity.values())),
+        },
         "implicit_lid": spoken_language_share(
             (resolve_language(r["language"]).code, r["written_language"]) for r in hypotheses
         ),
