@@ -15,7 +15,10 @@ A plain torch loop rather than transformers' Trainer, because what the experimen
 - a NaN or infinite loss (or gradient norm) stops the run before the optimizer applies it, naming the step.
 
 Batches are length-bucketed (rows of similar duration together, less padding); an optional curriculum takes the
-first epoch shortest first, which helped the from-scratch studies of issue 5. Every device-specific choice (CUDA
+first epoch shortest first, which helped the from-scratch studies of issue 5. Two aids of the base's pretraining, off
+unless a profile sets them: an auxiliary CTC loss on the audio encoder (`ctc_weight`, lionrepro.asr.ctc_auxiliary;
+its head is kept beside the model and never saved in `model/`) and SpecAugment (`spec_augment`,
+lionrepro.asr.spec_augment). Every device-specific choice (CUDA
 device per local rank, NCCL, bf16 autocast) follows from the device alone; the code path is the same on a CPU.
 """
 
@@ -31,7 +34,7 @@ import random
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,9 +45,11 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from lionrepro.asr.ctc_auxiliary import HybridCtcAttention, ctc_targets
 from lionrepro.asr.device import select_device
 from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
+from lionrepro.asr.spec_augment import SpecAugment
 
 CURVE = "curve.jsonl"
 CHECKPOINTS = "checkpoints"
@@ -70,6 +75,8 @@ class TrainConfig:
     seed: int = 0
     bucket_batches: int = 50  # batches drawn together and sorted by duration (length bucketing)
     curriculum: bool = False  # first epoch shortest first (SortaGrad)
+    ctc_weight: float = 0.0  # weight of the auxiliary CTC loss (lionrepro.asr.ctc_auxiliary); 0: none
+    spec_augment: dict[str, Any] = field(default_factory=dict)  # lionrepro.asr.spec_augment.SpecAugment's; {}: none
     max_minutes: float = 0.0  # wall-clock budget over all sessions of the run; 0: none
     checkpoint_every: int = 200  # steps
     keep_checkpoints: int = 2
@@ -100,6 +107,9 @@ class TrainConfig:
 # Settings that do not change the weights: they may change between a run and its resumption, and a result made
 # under other values of them is not stale.
 NOT_RESULT_AFFECTING = {"max_minutes", "checkpoint_every", "keep_checkpoints", "log_every", "device", "progress"}
+# Settings added after fingerprints were first recorded, with the value that leaves training as it was: a fingerprint
+# names them only when they are on, so the runs recorded before them keep their fingerprints.
+_ADDED_LATER = {"ctc_weight": 0.0, "spec_augment": {}}
 
 
 @dataclass
@@ -245,7 +255,11 @@ def run_fingerprint(config: TrainConfig, rows: list[dict], model: torch.nn.Modul
     """What a run's weights depend on, besides the code: the settings that shape them, the rows (ids, texts and
     durations, in order) and the weights it starts from. A checkpoint resumes only a run with the same fingerprint,
     and a finished run is reused only for one."""
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_RESULT_AFFECTING}
+    settings = {
+        k: v
+        for k, v in dataclasses.asdict(config).items()
+        if k not in NOT_RESULT_AFFECTING and not (k in _ADDED_LATER and v == _ADDED_LATER[k])
+    }
     lines = (json.dumps([row["id"], row["text"], row["duration"]], ensure_ascii=False) for row in rows)
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     return {
@@ -272,8 +286,10 @@ def _save(
     fingerprint: dict[str, Any],
     rng_states: list[dict[str, Any]],
     keep: int,
+    auxiliary: torch.nn.Module | None = None,
 ) -> Path:
-    """Write checkpoint `step-NNNNNNN` to a hidden folder, rename it into place, then drop the oldest ones."""
+    """Write checkpoint `step-NNNNNNN` to a hidden folder, rename it into place, then drop the oldest ones. The model
+    is saved as a Qwen3-ASR checkpoint; an `auxiliary` head (CTC) goes into the training state beside the optimizer."""
     root = Path(out_dir) / CHECKPOINTS
     final = root / f"step-{progress.step:07d}"
     tmp = root / f".{final.name}.tmp"
@@ -286,6 +302,8 @@ def _save(
         "progress": dataclasses.asdict(progress),
         "fingerprint": fingerprint,
     }
+    if auxiliary is not None:
+        state["auxiliary"] = auxiliary.state_dict()
     torch.save(state, tmp / _STATE_FILE)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
@@ -301,6 +319,7 @@ def _resume(
     scheduler: Any,
     fingerprint: dict[str, Any],
     process: _Process,
+    auxiliary: torch.nn.Module | None = None,
 ) -> _Progress:
     """Load a checkpoint into the live objects, after checking it belongs to this run."""
     state = torch.load(checkpoint / _STATE_FILE, map_location="cpu", weights_only=False)
@@ -311,6 +330,8 @@ def _resume(
         )
     saved_model, _ = load_checkpoint(checkpoint)
     model.load_state_dict(saved_model.state_dict())
+    if auxiliary is not None:
+        auxiliary.load_state_dict(state["auxiliary"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if process.rank < len(state["rng"]):
@@ -338,40 +359,63 @@ def _open_curve(path: Path, through_step: int) -> TextIO:
 
 
 def _shards(
-    rows: list[dict], window: list[np.ndarray], processor: Any, config: TrainConfig, process: _Process
+    rows: list[dict],
+    window: list[np.ndarray],
+    processor: Any,
+    config: TrainConfig,
+    process: _Process,
+    first_micro_batch: int,
 ) -> list[dict[str, torch.Tensor]]:
-    """This process's share of each global batch of the window, collated and on its device."""
+    """This process's share of each global batch of the window, collated (SpecAugment'ed, with CTC targets when the
+    run uses them) and on its device. `first_micro_batch` numbers the window's first batch since the run's start."""
+    augment = SpecAugment(**config.spec_augment) if config.spec_augment else None
     shards = []
-    for batch in window:
+    for offset, batch in enumerate(window):
         mine = [rows[i] for i in batch[process.rank :: process.world_size]]
         tensors = collate(mine, processor, tags=config.tags)
+        if augment is not None:
+            features, mask = tensors["input_features"], tensors["input_features_mask"]
+            positions = range(process.rank, config.batch_size, process.world_size)
+            tensors["input_features"] = augment(features, mask, config.seed, first_micro_batch + offset, positions)
+        if config.ctc_weight > 0:
+            tensors.update(ctc_targets(mine, processor.tokenizer))
         shards.append({key: value.to(process.device, non_blocking=True) for key, value in tensors.items()})
     return shards
 
 
-def _accumulate(net: torch.nn.Module, shards: list[dict[str, torch.Tensor]], process: _Process) -> tuple[float, int]:
-    """Forward and backward over one accumulation window; (mean loss per supervised token, tokens), all processes.
+def _accumulate(
+    net: torch.nn.Module, shards: list[dict[str, torch.Tensor]], process: _Process, ctc_weight: float, rows: int
+) -> tuple[float, float | None, int]:
+    """Forward and backward over one accumulation window; (attention loss per supervised token, CTC loss per target
+    token or None without CTC, tokens), all processes. `rows`: the window's rows on all processes.
 
     Each micro-batch's loss is its token-summed loss over the window's token count on all processes, times the
     number of processes (DDP averages the gradients): the gradient is the same as one process on the whole window.
-    Gradients are all-reduced on the last micro-batch only.
+    With CTC (`net` a HybridCtcAttention), the objective is (1 - ctc_weight) * attention + ctc_weight * CTC, CTC
+    summed over rows and divided by `rows` the same way. Gradients are all-reduced on the last micro-batch only.
     """
     device = process.device  # collectives need tensors where the backend works: CPU for gloo, the GPU for NCCL
     tokens = sum((shard["labels"][:, 1:] != _IGNORE).sum() for shard in shards)
     if process.world_size > 1:
         dist.all_reduce(tokens)
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    sums = torch.zeros(2, dtype=torch.float64, device=device)  # attention, CTC
     for index, shard in enumerate(shards):
         last = index == len(shards) - 1
         sync = net.no_sync() if process.world_size > 1 and not last else contextlib.nullcontext()
         with sync:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = net(**shard, num_items_in_batch=tokens).loss
+                if ctc_weight > 0:
+                    attention, ctc_sum = net(**shard, num_items_in_batch=tokens)
+                    ctc = ctc_sum / rows
+                    loss = (1 - ctc_weight) * attention + ctc_weight * ctc
+                    sums[1] += ctc.detach().double()
+                else:
+                    attention = loss = net(**shard, num_items_in_batch=tokens).loss
             (loss * process.world_size).backward()
-        loss_sum += loss.detach().double()
+        sums[0] += attention.detach().double()
     if process.world_size > 1:
-        dist.all_reduce(loss_sum)
-    return float(loss_sum), int(tokens)
+        dist.all_reduce(sums)
+    return float(sums[0]), float(sums[1]) if ctc_weight > 0 else None, int(tokens)
 
 
 def _agree(process: _Process, flag: bool) -> bool:
@@ -399,7 +443,13 @@ class _Session:
     ) -> None:
         self.config, self.model, self.processor, self.rows, self.out_dir = config, model, processor, rows, out_dir
         self.steps = config.total_steps(len(rows))
-        self.optimizer = _optimizer(model, config)
+        # what the optimizer trains: the model, or the model with a CTC head beside it (never saved in `model/`)
+        self.auxiliary: HybridCtcAttention | None = None
+        self.trainable = model
+        if config.ctc_weight > 0:
+            self.auxiliary = HybridCtcAttention(model, config.ctc_weight, config.seed)
+            self.trainable = self.auxiliary.to(next(model.parameters()).device)
+        self.optimizer = _optimizer(self.trainable, config)
         self.scheduler = get_linear_schedule_with_warmup(
             self.optimizer, round(config.warmup_ratio * self.steps), self.steps
         )
@@ -411,16 +461,21 @@ class _Session:
         checkpoint = latest_checkpoint(self.out_dir)
         if checkpoint is None:
             return None
-        self.progress = _resume(checkpoint, self.model, self.optimizer, self.scheduler, self.fingerprint, process)
+        self.progress = _resume(
+            checkpoint, self.model, self.optimizer, self.scheduler, self.fingerprint, process, self._head()
+        )
         return self.progress.step
 
     def step(self, net: torch.nn.Module, window: list[np.ndarray], process: _Process) -> dict[str, Any]:
         """One optimizer step over a window of global batches; its line of the curve (wall time not yet set)."""
-        loss, tokens = _accumulate(net, _shards(self.rows, window, self.processor, self.config, process), process)
+        config = self.config
+        shards = _shards(self.rows, window, self.processor, config, process, self.progress.micro_batches)
+        loss, ctc, tokens = _accumulate(net, shards, process, config.ctc_weight, config.batch_size * len(window))
         step = self.progress.step + 1
-        if not math.isfinite(loss):
-            raise NonFiniteLossError("loss", loss, step, latest_checkpoint(self.out_dir))
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm))
+        for what, value in (("loss", loss), ("CTC loss", ctc)):
+            if value is not None and not math.isfinite(value):
+                raise NonFiniteLossError(what, value, step, latest_checkpoint(self.out_dir))
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.trainable.parameters(), config.max_grad_norm))
         if not math.isfinite(grad_norm):
             raise NonFiniteLossError("gradient norm", grad_norm, step, latest_checkpoint(self.out_dir))
         lr = self.scheduler.get_last_lr()[0]
@@ -432,7 +487,7 @@ class _Session:
         progress.micro_batches += len(window)
         progress.audio_seconds += float(sum(self.rows[i]["duration"] for batch in window for i in batch))
         progress.tokens += tokens
-        return {
+        line = {
             "step": step,
             "loss": loss,
             "lr": lr,
@@ -440,6 +495,9 @@ class _Session:
             "audio_seconds": round(progress.audio_seconds, 3),
             "tokens": progress.tokens,
         }
+        if ctc is not None:  # `loss` stays the attention loss, comparable with runs without CTC
+            line["ctc_loss"] = ctc
+        return line
 
     def save(self, process: _Process) -> None:
         """A checkpoint (every process contributes its RNG state; rank 0 writes)."""
@@ -455,13 +513,18 @@ class _Session:
                 self.fingerprint,
                 rng,
                 self.config.keep_checkpoints,
+                self._head(),
             )
+
+    def _head(self) -> torch.nn.Module | None:
+        """The CTC head, whose weights the checkpoints keep in their training state; None without CTC."""
+        return self.auxiliary.head if self.auxiliary is not None else None
 
 
 def _loop(session: _Session, process: _Process) -> tuple[str, float | None]:
     """Steps until the schedule's end or the wall-clock budget, with progress bar, curve and checkpoints."""
     config, progress = session.config, session.progress
-    net = session.model
+    net = session.trainable
     if process.world_size > 1:
         net = DistributedDataParallel(net, device_ids=[process.device] if process.device.type == "cuda" else None)
     batches = _batch_stream(session.rows, config, progress.micro_batches)

@@ -4,9 +4,12 @@ Qwen3-ASR was trained with language tags on languages that include English, Mand
 its tokenizer still covers Tamil script. The base is made the same way: a byte-level BPE tokenizer over the training
 text of all four languages of Lion-12, the `tiny` model, trained on Lion-12's `pretrain` split (English, Mandarin and
 Malay sentences that are in no Table 1 split, read by training voices only), with `language {Name}<asr_text>...`
-targets. Everything is seeded, so two runs of one commit with the same profile and libraries on the same CPU setup
-give the same weights; the committed checkpoint in `models/tiny-base/` was made by an earlier commit (its `train.json`
-says which) and has not been re-made since, so this command is not known to reproduce it bit for bit. Settings: the
+targets. Unlike Qwen3-ASR's own training, it may add an auxiliary CTC loss on the audio encoder and SpecAugment
+(`[pretrain.train]` `ctc_weight`, `spec_augment`): aids to a from-scratch start, which leave the saved checkpoint a
+pure Qwen3-ASR; the fine-tunes never use them. Everything is seeded, so two runs of one commit with the same profile
+and libraries on the same CPU setup give the same weights; the committed checkpoint in `models/tiny-base/` was made by
+an earlier commit (its `train.json` says which) and has not been re-made since, so this command is not known to
+reproduce it bit for bit. Settings: the
 profile's `[pretrain]` section; its `[pretrain.train]` table holds the training settings
 (`lionrepro.asr.training_loop.TrainConfig`). A profile that starts from a released checkpoint names it in
 `[pretrain] base` and has nothing to pretrain.
@@ -45,7 +48,11 @@ def _manifests(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
+    return pretrain(load_profile(args.profile), args)
+
+
+def pretrain(profile: dict, args: argparse.Namespace) -> int:
+    """`run` on a profile already loaded: a study trains variants of the profile's `[pretrain]` this way."""
     section = profile["pretrain"]
     if "base" in section:
         print(f"profile {profile['name']!r} starts from the released {section['base']}: nothing to pretrain")

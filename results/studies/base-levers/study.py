@@ -1,0 +1,195 @@
+"""Issue 13's study of levers on the tiny base (`lionrepro pretrain-base`), at equal steps: baseline, auxiliary CTC,
+SpecAugment. Each lever is the profile's `[pretrain]` with a few `[pretrain.train]` settings changed and a shorter
+schedule; every `--every` steps a checkpoint is kept and scored on Lion-12's test split (the held-out sentences and
+voices of `results/experiments/`), so the curves show when each lever starts to transcribe.
+
+    python results/studies/base-levers/study.py run [--steps N] [--every K] [LEVER ...]   # resumable
+    python results/studies/base-levers/study.py report                                     # summary.json, README.md
+
+Run it from a clean checkout (a `git worktree`) so that the results' provenance names a clean commit; `--out` (default:
+this script's folder) may be in another checkout. Training resumes from its last checkpoint; a checkpoint already
+scored is not scored again. Torch uses at most 2 threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+# lever -> the [pretrain.train] settings it sets (the others are the profile's); the baseline turns every aid off
+SPEC_AUGMENT = {"freq_masks": 2, "freq_width": 27, "time_masks": 2, "time_width": 0.05}
+LEVERS: dict[str, dict[str, Any]] = {
+    "baseline": {"ctc_weight": 0.0, "spec_augment": {}},
+    "ctc0.3": {"ctc_weight": 0.3, "spec_augment": {}},
+    "ctc0.3-specaugment": {"ctc_weight": 0.3, "spec_augment": SPEC_AUGMENT},
+}
+LANGUAGES = ("en", "zh", "ms", "ta")
+
+
+def _profile(lever: str, steps: int, every: int) -> dict[str, Any]:
+    from lionrepro.config import load_profile
+
+    profile = copy.deepcopy(load_profile("tiny"))
+    train = profile["pretrain"]["train"]
+    train.update(LEVERS[lever], steps=steps, checkpoint_every=every, keep_checkpoints=10**6)
+    return profile
+
+
+def _manifests(profile: dict[str, Any]) -> dict[str, Path]:
+    from lionrepro.corpora.lion12.build import Lion12Config, build
+
+    return build(Lion12Config.from_profile(profile)).manifests
+
+
+def run(lever: str, steps: int, every: int, out: Path) -> None:
+    import torch
+
+    from lionrepro.asr.evaluation import score_checkpoint
+    from lionrepro.asr.training_loop import CHECKPOINTS
+    from lionrepro.stages.pretrain_base import pretrain
+
+    torch.set_num_threads(2)
+    profile = _profile(lever, steps, every)
+    manifests = _manifests(profile)
+    folder = out / lever
+    args = argparse.Namespace(
+        manifest=manifests["pretrain"],
+        text_manifest=manifests["train"],
+        out=folder,
+        steps=None,
+        max_minutes=None,
+        lr=None,
+        batch_size=None,
+        seed=None,
+        device="cpu",
+        quiet=True,
+    )
+    print(f"== {lever}: {steps} steps into {folder}", flush=True)
+    if pretrain(profile, args) != 0:
+        raise SystemExit(f"{lever}: training failed")
+    for checkpoint in sorted((folder / CHECKPOINTS).glob("step-*")):
+        target = folder / "eval" / checkpoint.name
+        if (target / "results.json").exists():
+            continue
+        results = score_checkpoint(
+            checkpoint,
+            manifests["test"],
+            target,
+            profile,
+            seed=profile["seed"],
+            device="cpu",
+            progress=False,
+            stage="base-levers study",
+            lever=lever,
+        )
+        scores = {code: round(results["languages"][code]["average"], 1) for code in LANGUAGES}
+        print(f"   {checkpoint.name}: {scores}", flush=True)
+
+
+def _row(lever: str, folder: Path, evaluation: Path) -> dict[str, Any]:
+    results = json.loads((evaluation / "results.json").read_text())
+    step = int(evaluation.name.removeprefix("step-"))
+    curve = [json.loads(line) for line in (folder / "curve.jsonl").read_text().splitlines()]
+    near = [line for line in curve if line["step"] <= step]
+    window = [line for line in near if line["step"] > step - 100]  # the attention loss, over the last 100 steps
+    return {
+        "lever": lever,
+        "step": step,
+        **{code: results["languages"][code]["average"] for code in LANGUAGES},
+        "average_12": results["average_12"],
+        "in_spoken_language": results["implicit_lid"]["overall"],
+        "attention_loss": statistics.fmean(line["loss"] for line in window) if window else None,
+        "ctc_loss": statistics.fmean(line["ctc_loss"] for line in window)
+        if window and "ctc_loss" in window[0]
+        else None,
+        "train_wall_s": near[-1]["wall_s"] if near else None,
+        "commit": results["provenance"]["commit"],
+    }
+
+
+def report(out: Path) -> None:
+    rows, records = [], {}
+    for lever in LEVERS:
+        folder = out / lever
+        if not (folder / "eval").exists():
+            continue
+        rows += [_row(lever, folder, evaluation) for evaluation in sorted((folder / "eval").glob("step-*"))]
+        if (folder / "train.json").exists():
+            record = json.loads((folder / "train.json").read_text())
+            records[lever] = {
+                "steps": record["result"]["steps"],
+                "wall_s": record["result"]["wall_s"],
+                "commit": record["provenance"]["commit"],
+                "settings": LEVERS[lever],
+            }
+    (out / "summary.json").write_text(json.dumps({"runs": records, "checkpoints": rows}, indent=2) + "\n")
+    (out / "README.md").write_text(_readme(rows, records))
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _readme(rows: list[dict[str, Any]], records: dict[str, Any]) -> str:
+    columns = ["lever", "step", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg", "in spoken lang. %"]
+    columns += ["attention loss", "CTC loss", "train wall s"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [
+            row["lever"],
+            str(row["step"]),
+            *(_fmt(row[code]) for code in LANGUAGES),
+            _fmt(row["average_12"]),
+            _fmt(100 * row["in_spoken_language"]),
+            _fmt(row["attention_loss"], 2),
+            _fmt(row["ctc_loss"], 2),
+            _fmt(row["train_wall_s"], 0),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    runs = "\n".join(
+        f"- `{lever}`: {json.dumps(r['settings'])}, {r['steps']} steps in {r['wall_s']:.0f} s, "
+        f"commit {r['commit'][:12]}"
+        for lever, r in records.items()
+    )
+    return f"""# Levers on the tiny base (issue 13), at equal steps
+
+Generated by `study.py report` from the files in this folder (every number below comes from a `results.json`,
+`curve.jsonl` or `train.json` here); `study.py` says how they were made. Each lever is `lionrepro pretrain-base`
+with the profile's `[pretrain]` settings except the schedule's length and the listed settings, trained on Lion-12's
+`pretrain` split (English, Mandarin, Malay; no Tamil) and scored on Lion-12's test split, mean of each language's test
+sets (WER; CER for Mandarin). The committed base (`models/tiny-base/`, 8,000 steps without these aids) scores en 45.5 /
+zh 59.0 / ms 37.5 there (`results/experiments/base/eval/results.json`); issue 13's targets are at most 20 on en, zh and
+ms, and Tamil at least 90 (the base never hears Tamil). The attention loss is the mean of the curve's lines over the
+100 steps before the checkpoint, the same quantity with or without CTC; the CTC loss is per target token.
+
+Runs:
+{runs}
+
+{chr(10).join(lines)}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    go = sub.add_parser("run")
+    go.add_argument("levers", nargs="*", default=list(LEVERS), choices=list(LEVERS))
+    go.add_argument("--steps", type=int, default=4000)
+    go.add_argument("--every", type=int, default=1000)
+    go.add_argument("--out", type=Path, default=HERE)
+    summary = sub.add_parser("report")
+    summary.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    if args.command == "run":
+        for lever in args.levers:
+            run(lever, args.steps, args.every, args.out)
+    report(args.out)
+
+
+if __name__ == "__main__":
+    main()
