@@ -10,6 +10,7 @@ import torch
 
 from lionrepro import paper
 from lionrepro.asr import finetune_format
+from lionrepro.asr.backends.qwen3_asr import Qwen3ASR
 from lionrepro.asr.evaluation import (
     HYPOTHESES_FILE,
     RESULTS_FILE,
@@ -185,8 +186,7 @@ def test_the_12_set_average_needs_all_12_sets():
 def test_evaluate_writes_raw_hypotheses_and_results_with_provenance(tiny, rows, tmp_path):
     model, processor = tiny
     results = evaluate(
-        model,
-        processor,
+        Qwen3ASR(model, processor),
         rows,
         tmp_path,
         batch_size=3,

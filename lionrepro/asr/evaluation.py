@@ -11,36 +11,42 @@ not change a single hypothesis, which takes three things (tests/test_evaluate.py
   done gets padding while the others go on, and greedy decoding is causal (its first k tokens do not depend on how
   many follow).
 
-No language is forced: the prompt ends at the assistant turn, and the model writes `language X<asr_text>` itself.
-Hypotheses are stored raw (the whole output, and the transcript after the prefix) and normalised only at scoring
-time, by lionrepro.asr.scoring.
+Each model family's inputs, prompt and reading of its output come from its backend (lionrepro.asr.backends); the
+three points above are Qwen3-ASR's, whose backend is this project's own model. No language is forced: Qwen3-ASR's
+prompt ends at the assistant turn, and the model writes `language X<asr_text>` itself. Hypotheses are stored raw (the
+whole output, and the transcript after any prefix) as they are decoded, so that a killed run resumes
+(lionrepro.asr.hypothesis_log), and are normalised only at scoring time, by lionrepro.asr.scoring.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from tqdm import tqdm
-from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
 from lionrepro import paper
-from lionrepro.asr import finetune_format
-from lionrepro.asr.device import select_device
+from lionrepro.asr import hypothesis_log
+from lionrepro.asr.backends import load_backend
+from lionrepro.asr.backends.base import Backend
+from lionrepro.asr.backends.qwen3_asr import Qwen3ASR
+from lionrepro.asr.backends.source import resolve
 from lionrepro.asr.language_id import spoken_language_share, written_language
-from lionrepro.asr.model import load_checkpoint
 from lionrepro.asr.scoring import EVALKIT, ErrorCounts, score
-from lionrepro.corpora.manifest import read_manifest
+from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
+from lionrepro.errors import UserError
 from lionrepro.languages import language as resolve_language
-from lionrepro.provenance import provenance, write_json_atomic, write_text_atomic
+from lionrepro.provenance import provenance, read_json, write_json_atomic, write_text_atomic
 
 HYPOTHESES_FILE = "hypotheses.jsonl"
 RESULTS_FILE = "results.json"
@@ -71,38 +77,6 @@ def length_sorted_batches(rows: Sequence[dict[str, Any]], batch_size: int) -> li
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
-def stop_token_ids(tokenizer: Any) -> list[int]:
-    """The tokens that end a transcript: `<|im_end|>` (the end of the assistant turn, what training supervises),
-    `<|endoftext|>` and the tokenizer's own end-of-sequence token."""
-    ids = [*tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"]), tokenizer.eos_token_id]
-    unknown = tokenizer.unk_token_id
-    return sorted({i for i in ids if i is not None and i != unknown})
-
-
-def _greedy_config(max_new_tokens: int, stop_ids: list[int], pad_id: int) -> GenerationConfig:
-    """Plain greedy decoding; set in full so that a checkpoint's own generation settings (repetition penalties,
-    sampling) cannot change what is measured."""
-    return GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        use_cache=True,
-        eos_token_id=stop_ids,
-        pad_token_id=pad_id,
-    )
-
-
-class _RowBudgets(StoppingCriteria):
-    """Marks each row done once it has generated its own budget, so that a batch ends as soon as every row has
-    written its stop token or used its budget (not at the largest budget of the batch)."""
-
-    def __init__(self, prompt_width: int, budgets: list[int]) -> None:
-        self.limits = torch.tensor(budgets) + prompt_width
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
-        return input_ids.shape[1] >= self.limits.to(input_ids.device)
-
-
 def _cut(tokens: list[int], budget: int, stop_ids: list[int]) -> tuple[list[int], bool]:
     """The row's tokens up to its first stop token, within its budget; and whether the budget ran out first."""
     tokens = tokens[:budget]
@@ -112,24 +86,11 @@ def _cut(tokens: list[int], budget: int, stop_ids: list[int]) -> tuple[list[int]
 
 
 @torch.inference_mode()
-def _decode_batch(
-    model: Any, processor: Any, rows: list[dict[str, Any]], budgets: list[int], stop_ids: list[int]
-) -> Iterator[dict[str, Any]]:
-    inputs = finetune_format.generation_batch(rows, processor)
-    inputs = {key: value.to(model.device) for key, value in inputs.items()}
-    inputs["input_features"] = inputs["input_features"].to(model.dtype)
-    pad_id = processor.tokenizer.pad_token_id
-    width = inputs["input_ids"].shape[1]
-    sequences = model.generate(
-        **inputs,
-        generation_config=_greedy_config(max(budgets), stop_ids, pad_id),
-        stopping_criteria=StoppingCriteriaList([_RowBudgets(width, budgets)]),
-    )
-    generated = sequences[:, width:].tolist()
+def _decode_batch(backend: Backend, rows: list[dict[str, Any]], budgets: list[int]) -> Iterator[dict[str, Any]]:
+    generated = backend.generate(backend.batch(rows), budgets)
     for row, tokens, budget in zip(rows, generated, budgets, strict=True):
-        kept, exhausted = _cut(tokens, budget, stop_ids)
-        raw = processor.tokenizer.decode(kept, skip_special_tokens=False)
-        predicted, transcript = finetune_format.parse_output(raw)
+        kept, exhausted = _cut(tokens, budget, backend.stop_ids)
+        raw, predicted, transcript = backend.read(kept)
         yield {
             "id": row["id"],
             "dataset": row["dataset"],
@@ -138,8 +99,41 @@ def _decode_batch(
             "raw_output": raw,
             "predicted_language": predicted,
             "hypothesis": transcript,
+            "written_language": written_language(transcript),
             "hit_token_budget": exhausted,
         }
+
+
+def transcribe(
+    backend: Backend,
+    rows: Sequence[dict[str, Any]],
+    batch_size: int,
+    *,
+    budget: TokenBudget = TokenBudget(),
+    progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
+    on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Greedy hypotheses of manifest `rows`, one dict per row in the input order: id, dataset, language,
+    reference, raw_output (all the model wrote before its stop token), predicted_language (the language its output
+    names, e.g. the X of Qwen3-ASR's `language X<asr_text>` prefix; None without one), hypothesis (the transcript),
+    written_language (lionrepro.asr.language_id), hit_token_budget.
+
+    With `shard=(rank, world)` only every world-th batch from the rank-th is decoded (the rows of one process of a
+    sharded evaluation); `on_batch` receives each batch's hypotheses as soon as they are decoded."""
+    rank, world = shard
+    results: dict[int, dict[str, Any]] = {}
+    batches = length_sorted_batches(rows, batch_size)[rank::world]
+    total = sum(len(indices) for indices in batches)
+    with tqdm(total=total, desc="decoding", unit="utt", disable=not progress) as bar:
+        for indices in batches:
+            batch = [rows[i] for i in indices]
+            decoded = list(_decode_batch(backend, batch, [budget(row["duration"]) for row in batch]))
+            results.update(zip(indices, decoded, strict=True))
+            if on_batch is not None:
+                on_batch(decoded)
+            bar.update(len(indices))
+    return [results[i] for i in sorted(results)]
 
 
 def decode(
@@ -151,19 +145,8 @@ def decode(
     budget: TokenBudget = TokenBudget(),
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Greedy hypotheses of manifest `rows`, one dict per row in the input order: id, dataset, language,
-    reference, raw_output (all the model wrote before its stop token), predicted_language (the X of its
-    `language X<asr_text>` prefix, None without one), hypothesis (the transcript after it), hit_token_budget."""
-    stop_ids = stop_token_ids(processor.tokenizer)
-    results: dict[int, dict[str, Any]] = {}
-    with tqdm(total=len(rows), desc="decoding", unit="utt", disable=not progress) as bar:
-        for indices in length_sorted_batches(rows, batch_size):
-            batch = [rows[i] for i in indices]
-            budgets = [budget(row["duration"]) for row in batch]
-            for index, result in zip(indices, _decode_batch(model, processor, batch, budgets, stop_ids), strict=True):
-                results[index] = result
-            bar.update(len(indices))
-    return [results[i] for i in range(len(rows))]
+    """`transcribe` with a Qwen3-ASR model and processor in memory (this project's own checkpoints)."""
+    return transcribe(Qwen3ASR(model, processor), rows, batch_size, budget=budget, progress=progress)
 
 
 def summarize(hypotheses: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -233,54 +216,111 @@ def read_hypotheses(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def run_key(backend: Backend, rows: Sequence[dict[str, Any]], budget: TokenBudget, weights: str) -> str:
+    """What a row's hypothesis depends on: the weights, the model's family and prompt, the rows, the token budget.
+    Partial hypotheses are reused only under the same key (lionrepro.asr.hypothesis_log)."""
+    model = {key: value for key, value in backend.describe().items() if key != "device"}
+    payload = {"weights": weights, "model": model, "budget": asdict(budget), "rows": list(rows)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def parameters_sha256(model: Any) -> str:
+    """sha256 over a model's parameters and buffers (names, shapes and values): the identity of weights in memory."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def evaluate(
-    model: Any,
-    processor: Any,
+    backend: Backend,
     test_rows: Sequence[dict[str, Any]],
     out_dir: Path,
     *,
     batch_size: int = 16,
     budget: TokenBudget = TokenBudget(),
     progress: bool = True,
+    weights: str | None = None,
     **provenance_fields: Any,
 ) -> dict[str, Any]:
     """Decode `test_rows`, write `hypotheses.jsonl` and `results.json` under `out_dir`, return the results.
 
+    Hypotheses are written as they are decoded: a killed evaluation, run again with the same weights, rows and
+    settings, decodes only the rows it had not finished. Under `torchrun` (a process group initialised), each
+    process decodes its share of the batches and rank 0 merges them: the same hypotheses as one process.
+    `weights` identifies the weights (a sha256; by default computed from the model's parameters);
     `provenance_fields` (checkpoint, manifest, seed, profile, ...) go into the results' provenance block, with the
     decoding settings, wall time and throughput.
     """
     if not test_rows:
         raise ValueError("no test rows to evaluate")
-    start = time.perf_counter()
-    hypotheses = decode(model, processor, test_rows, batch_size, budget=budget, progress=progress)
-    wall = time.perf_counter() - start
-    for row in hypotheses:
-        row["written_language"] = written_language(row["hypothesis"])
+    ids = [row["id"] for row in test_rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{len(ids) - len(set(ids))} test rows repeat an id: every row needs its own")
     out_dir = Path(out_dir)
-    write_hypotheses(out_dir / HYPOTHESES_FILE, hypotheses)
-    audio_seconds = sum(row["duration"] for row in test_rows)
-    results = {
-        "provenance": provenance(**provenance_fields),
-        "decoding": {
-            "batch_size": batch_size,
-            "prompt": finetune_format.prompt(processor),
-            "budget": asdict(budget),
-            "device": str(model.device),
-            "dtype": str(model.dtype),
-            "utterances": len(hypotheses),
-            "hit_token_budget": sum(row["hit_token_budget"] for row in hypotheses),
-            "wall_seconds": wall,
-            "utterances_per_second": len(hypotheses) / wall,
-            "audio_seconds_per_second": audio_seconds / wall,
-        },
-        **summarize(hypotheses),
-    }
-    write_json_atomic(out_dir / RESULTS_FILE, results)
-    return results
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    weights = weights or parameters_sha256(backend.model)
+    key = run_key(backend, test_rows, budget, weights)
+    finished = hypothesis_log.done(out_dir, key)
+    pending = [row for row in test_rows if row["id"] not in finished]
+    hypothesis_log.barrier()  # every process has read what is done before any writes more
+    start = time.perf_counter()
+    transcribe(backend, pending, batch_size, budget=budget, progress=progress and rank == 0, shard=(rank, world),
+           on_batch=hypothesis_log.Appender(out_dir, key, rank))  # fmt: skip
+    wall = time.perf_counter() - start
+    hypothesis_log.barrier()
+    if rank == 0:
+        merged = hypothesis_log.done(out_dir, key)
+        hypotheses = [merged[row_id] for row_id in ids]
+        write_hypotheses(out_dir / HYPOTHESES_FILE, hypotheses)
+        audio_seconds = sum(row["duration"] for row in pending)
+        results = {
+            "provenance": provenance(**provenance_fields, weights_sha256=weights),
+            "decoding": {
+                "batch_size": batch_size,
+                **backend.describe(),
+                "budget": asdict(budget),
+                "processes": world,
+                "utterances": len(hypotheses),
+                "resumed_utterances": len(finished),
+                "hit_token_budget": sum(row["hit_token_budget"] for row in hypotheses),
+                "wall_seconds": wall,
+                "utterances_per_second": len(pending) / wall if pending else None,
+                "audio_seconds_per_second": audio_seconds / wall if pending else None,
+            },
+            **summarize(hypotheses),
+        }
+        write_json_atomic(out_dir / RESULTS_FILE, results)
+        hypothesis_log.clear(out_dir)
+    hypothesis_log.barrier()
+    return read_json(out_dir / RESULTS_FILE)
+
+
+def select_rows(
+    rows: Sequence[dict[str, Any]], datasets: Sequence[str] | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The rows of the named datasets (each named by dataset, e.g. `FLEURS`, or `language/dataset`, e.g. `ta/FLEURS`;
+    all when None), at most `limit` per dataset and language, in manifest order."""
+    wanted = set(datasets or ())
+    known = {row["dataset"] for row in rows} | {f"{row['language']}/{row['dataset']}" for row in rows}
+    if wanted - known:
+        unknown, present = ", ".join(sorted(wanted - known)), ", ".join(sorted(known))
+        raise UserError(f"--datasets {unknown}: not in the manifest ({present})")
+    taken: dict[str, int] = defaultdict(int)
+    chosen = []
+    for row in rows:
+        group = f"{row['language']}/{row['dataset']}"
+        if wanted and not wanted & {row["dataset"], group}:
+            continue
+        if limit is None or taken[group] < limit:
+            taken[group] += 1
+            chosen.append(row)
+    return chosen
 
 
 def score_checkpoint(
-    checkpoint: Path,
+    checkpoint: Path | str,
     manifest: Path,
     out: Path,
     profile: dict[str, Any],
@@ -289,26 +329,34 @@ def score_checkpoint(
     device: str | None,
     progress: bool,
     batch_size: int | None = None,
+    datasets: Sequence[str] | None = None,
+    limit: int | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    """Load a checkpoint and evaluate it on a manifest under the profile's `[evaluate]` settings (`batch_size`
-    overrides the profile's): the one path of `lionrepro evaluate` and `lionrepro experiments`. `fields` go into the
-    results' provenance."""
+    """Load a model (a folder, or a hub id from the local cache) through its family's backend and evaluate it on a
+    manifest under the profile's `[evaluate]` settings (`batch_size` overrides the profile's; `datasets` and `limit`
+    select rows): the one path of `lionrepro evaluate` and `lionrepro experiments`, in one process or several under
+    `torchrun`. `fields` go into the results' provenance."""
     section = profile.get("evaluate", {})
+    source = resolve(str(checkpoint))
+    rows = select_rows(read_manifest(manifest), datasets, limit)
     torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
-    model, processor = load_checkpoint(checkpoint)
-    model = model.to(select_device(device)).eval()
-    return evaluate(
-        model,
-        processor,
-        read_manifest(manifest),
-        out,
-        batch_size=batch_size or section.get("batch_size", 16),
-        budget=TokenBudget(**section.get("budget", {})),
-        progress=progress,
-        profile=profile["name"],
-        seed=seed,
-        checkpoint=str(checkpoint),
-        manifest=str(manifest),
-        **fields,
-    )
+    backend = load_backend(source.folder)
+    with hypothesis_log.process_group(device) as (_, _, chosen):
+        return evaluate(
+            backend.to(chosen),
+            rows,
+            out,
+            batch_size=batch_size or section.get("batch_size", 16),
+            budget=TokenBudget(**section.get("budget", {})),
+            progress=progress,
+            weights=source.weights_sha256,
+            profile=profile["name"],
+            seed=seed,
+            checkpoint=str(checkpoint),
+            model=source.record(),
+            manifest=str(manifest),
+            manifest_sha256=manifest_fingerprint(manifest),
+            rows={"datasets": list(datasets) if datasets else "all", "limit_per_dataset": limit, "count": len(rows)},
+            **fields,
+        )

@@ -264,10 +264,11 @@ def load_checkpoint(path: Path) -> tuple[Qwen3ASRForConditionalGeneration, Qwen3
     return model, processor
 
 
-def refuse_partial_weights(path: Path, info: dict[str, Any], shown: int = 3) -> None:
+def refuse_partial_weights(path: Path, info: dict[str, Any], shown: int = 3, architecture: str = "Qwen3-ASR") -> None:
     """transformers loads a checkpoint whose weights do not fit the architecture with the misfits randomly
     initialised and only a log line: a silent random model, whose scores near 100% would look like a result. Refuse
-    it, naming the first few weights missing, unexpected or of the wrong shape."""
+    it, naming the first few weights missing, unexpected or of the wrong shape. The one rule for every model family
+    (lionrepro.asr.backends)."""
     problems = []
     for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):
         names = sorted(str(name) for name in info.get(kind, ()))
@@ -275,7 +276,8 @@ def refuse_partial_weights(path: Path, info: dict[str, Any], shown: int = 3) -> 
             more = f" and {len(names) - shown} more" if len(names) > shown else ""
             problems.append(f"{len(names)} {kind.removesuffix('_keys')} ({', '.join(names[:shown])}{more})")
     if problems:
+        hint = " (a checkpoint in the original `thinker.*` layout must be converted to the transformers layout first)"
         raise UserError(
-            f"{path} does not fit the Qwen3-ASR architecture: {'; '.join(problems)}. Refusing a partly random model "
-            "(a checkpoint in the original `thinker.*` layout must be converted to the transformers layout first)"
+            f"{path} does not fit the {architecture} architecture: {'; '.join(problems)}. Refusing a partly random "
+            f"model{hint if architecture == 'Qwen3-ASR' else ''}"
         )

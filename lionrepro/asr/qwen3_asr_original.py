@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer, Qwen3ASRConfig, Qwen3ASRForConditionalGeneration
 
 from lionrepro.asr.model import build_processor
+from lionrepro.errors import UserError
 
 # Applied in this order to every weight name (a later rule sees the earlier ones' output)
 RENAMES = (
@@ -90,8 +91,8 @@ def convert(source: Path, target: Path) -> Path:
     tied = {"lm_head.weight"} if config.get_text_config().tie_word_embeddings else set()
     missing, unexpected = sorted(expected - set(weights) - tied), sorted(set(weights) - expected)
     if missing or unexpected:
-        raise ValueError(f"{source}: after conversion {len(missing)} weights missing {missing[:3]}, "
-                         f"{len(unexpected)} unexpected {unexpected[:3]}")  # fmt: skip
+        raise UserError(f"{source}: after conversion {len(missing)} weights missing {missing[:3]}, "
+                        f"{len(unexpected)} unexpected {unexpected[:3]}. Refusing a partly random model")  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:

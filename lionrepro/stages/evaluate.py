@@ -1,12 +1,14 @@
-"""`lionrepro evaluate`: decode a test manifest with a checkpoint -> hypotheses JSONL and results JSON.
+"""`lionrepro evaluate --model ID_OR_DIR`: decode a test manifest with a model of any family the backends read ->
+hypotheses JSONL and results JSON. Resumable, and sharded across processes under `torchrun`.
 
 Defaults come from the profile's `[evaluate]` section; the test manifest defaults to the one `lionrepro data` wrote
-(`<results>/data/summary.json`), the output folder to `<results>/evaluate/<checkpoint folder name>`.
+(`<results>/data/summary.json`), the output folder to `<results>/evaluate/<model folder or hub name>`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from tabulate import tabulate
@@ -18,7 +20,11 @@ from lionrepro.provenance import results_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, help="model folder (lionrepro.asr.model checkpoint)")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--model", help="a model folder or a hub id (from the local Hugging Face cache, offline)")
+    model.add_argument("--checkpoint", help="a model folder (the same as --model)")
+    parser.add_argument("--datasets", nargs="+", help="only these test sets (FLEURS, or ta/FLEURS); default: all")
+    parser.add_argument("--limit", type=int, help="at most N utterances per test set")
     parser.add_argument("--manifest", type=Path, help="test manifest (default: the data stage's test manifest)")
     parser.add_argument("--out", type=Path, help="output folder (default: RESULTS/evaluate/<checkpoint name>)")
     parser.add_argument("--batch-size", type=int, help="utterances per decoding batch (default: the profile's)")
@@ -43,15 +49,16 @@ def _print_summary(results: dict) -> None:
     print(
         f"12-benchmark average: {'n/a' if average is None else f'{average:.2f}'}; "
         f"in spoken language overall: {100 * results['implicit_lid']['overall']:.1f}%; "
-        f"{results['decoding']['utterances_per_second']:.1f} utterances/s"
+        f"{results['decoding']['utterances_per_second'] or 0:.1f} utterances/s"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    out = args.out or results_dir() / "evaluate" / args.checkpoint.name
+    model = args.model or args.checkpoint
+    out = args.out or results_dir() / "evaluate" / Path(model).name
     results = score_checkpoint(
-        args.checkpoint,
+        model,
         args.manifest or default_manifest("test"),
         out,
         profile,
@@ -59,8 +66,11 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=not args.quiet,
         batch_size=args.batch_size,
+        datasets=args.datasets,
+        limit=args.limit,
         stage="evaluate",
     )
-    _print_summary(results)
-    print(f"wrote {out}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        _print_summary(results)
+        print(f"wrote {out}")
     return 0

@@ -1,0 +1,192 @@
+"""Tiny random-weight checkpoints of every model family `lionrepro.asr.backends` reads, written in each family's real
+on-disk layout (transformers' own classes and `save_pretrained`, with the tokenizer and feature-extractor files that
+the hub checkpoints carry), and Lion-12 clips to transcribe with them.
+
+The tokenizers are byte-level with no merges (each byte one token) plus the family's special tokens: offline, a few
+hundred tokens, and able to write any text a random model may emit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+from layout_kit import write_clip
+from safetensors.torch import load_file, save_file
+from tokenizers import pre_tokenizers
+from transformers import (
+    GenerationConfig,
+    Qwen2_5OmniConfig,
+    Qwen2_5OmniThinkerConfig,
+    Qwen2_5OmniThinkerForConditionalGeneration,
+    Qwen2AudioConfig,
+    Qwen2AudioForConditionalGeneration,
+    Qwen2AudioProcessor,
+    Qwen2Tokenizer,
+    WhisperConfig,
+    WhisperFeatureExtractor,
+    WhisperForConditionalGeneration,
+    WhisperProcessor,
+    WhisperTokenizer,
+)
+
+from lionrepro.corpora.audio import read_audio
+
+LANGUAGES = ("en", "zh", "ta", "ms")
+_BYTES = {char: index for index, char in enumerate(sorted(pre_tokenizers.ByteLevel.alphabet()))}
+_CHATML = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+_AUDIO = {"audio_token": "<|AUDIO|>", "audio_bos_token": "<|audio_bos|>", "audio_eos_token": "<|audio_eos|>"}
+_VISION = {"image_token": "<|IMAGE|>", "video_token": "<|VIDEO|>", "vision_bos_token": "<|vision_bos|>",
+           "vision_eos_token": "<|vision_eos|>"}  # fmt: skip
+# The form of Qwen2.5-Omni's chat template (its hub chat_template.json): a default system turn, then each audio as
+# <|audio_bos|><|AUDIO|><|audio_eos|> and each text as it is, in the order given.
+OMNI_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'audio' %}<|audio_bos|><|AUDIO|><|audio_eos|>"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def clip_rows(folder: Path, count: int = 4) -> list[dict]:
+    """Manifest rows of `count` Lion-12 test-like clips (eSpeak NG speech), cycling through the four languages."""
+    rows = []
+    for index in range(count):
+        code = LANGUAGES[index % len(LANGUAGES)]
+        path = folder / f"{code}{index}.flac"
+        text = write_clip(path, code, index)
+        duration = read_audio(path).samples.shape[0] / 16_000
+        rows.append({"id": f"{code}{index}", "dataset": "D", "language": code, "split": "test", "audio": str(path),
+                     "duration": duration, "text": text})  # fmt: skip
+    return rows
+
+
+def _qwen_tokenizer(named: dict[str, str]) -> Qwen2Tokenizer:
+    tokenizer = Qwen2Tokenizer(vocab=dict(_BYTES), merges=[], extra_special_tokens=named)
+    tokenizer.add_special_tokens({"additional_special_tokens": [*_CHATML, *named.values()]})
+    tokenizer.eos_token = "<|im_end|>"
+    return tokenizer
+
+
+def _text_config(vocab_size: int, **extra) -> dict:
+    return {"vocab_size": vocab_size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, **extra}  # fmt: skip
+
+
+_AUDIO_ENCODER = {"d_model": 32, "encoder_layers": 2, "encoder_attention_heads": 2, "encoder_ffn_dim": 64,
+                  "num_mel_bins": 128}  # fmt: skip
+
+
+def _generation(tokenizer, **extra) -> GenerationConfig:
+    ids = tokenizer.convert_tokens_to_ids
+    return GenerationConfig(eos_token_id=[ids("<|im_end|>"), ids("<|endoftext|>")], pad_token_id=ids("<|endoftext|>"),
+                            **extra)  # fmt: skip
+
+
+def write_qwen2_audio(folder: Path) -> Path:
+    """SeaLLMs-Audio-7B's layout: `Qwen2AudioForConditionalGeneration` weights, its processor and chat template."""
+    tokenizer = _qwen_tokenizer(_AUDIO)
+    processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer)
+    config = Qwen2AudioConfig(audio_config=_AUDIO_ENCODER,
+                              text_config={"model_type": "qwen2", **_text_config(len(tokenizer))},
+                              audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"))  # fmt: skip
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Qwen2AudioForConditionalGeneration(config)
+    model.generation_config = _generation(tokenizer)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def _omni_thinker_config(tokenizer) -> Qwen2_5OmniThinkerConfig:
+    ids = tokenizer.convert_tokens_to_ids
+    rope = {"rope_type": "default", "rope_theta": 10_000.0, "mrope_section": [1, 1, 2]}
+    return Qwen2_5OmniThinkerConfig(
+        audio_config={**_AUDIO_ENCODER, "output_dim": 32, "n_window": 50},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 32,
+                       "fullatt_block_indexes": [0]},  # fmt: skip
+        text_config=_text_config(len(tokenizer), rope_parameters=rope),
+        audio_token_index=ids("<|AUDIO|>"), image_token_index=ids("<|IMAGE|>"), video_token_index=ids("<|VIDEO|>"),
+        audio_start_token_id=ids("<|audio_bos|>"), audio_end_token_id=ids("<|audio_eos|>"),
+        vision_start_token_id=ids("<|vision_bos|>"), vision_end_token_id=ids("<|vision_eos|>"),
+    )  # fmt: skip
+
+
+def _omni_hub_name(name: str) -> str:
+    """A thinker weight under its name in the hub's full checkpoint (`thinker.audio_tower.*`, `thinker.visual.*`,
+    `thinker.model.*`, `thinker.lm_head.*`, as transformers 4.x named them; 5.x renames them on load, see its
+    conversion_mapping.py), whichever of the two namings `save_pretrained` wrote."""
+    name = re.sub(r"^model\.(audio_tower|visual)\.", r"\1.", name)
+    return "thinker." + re.sub(r"^model\.language_model\.", "model.", name)
+
+
+def write_qwen2_5_omni(folder: Path, *, full: bool = True) -> Path:
+    """Qwen2.5-Omni's layout: the full model (`thinker_config`, `talker_config`, `token2wav_config`; `thinker.*`,
+    `talker.*` and `token2wav.*` weights, as Qwen/Qwen2.5-Omni-3B/7B hold them) or, with `full=False`, the thinker
+    alone as `save_pretrained` writes it. The tokenizer carries the chat template; the feature extractor is Whisper's.
+    Only the thinker is a real tiny model: the talker and token2wav weights are stand-ins (text-only decoding must
+    ignore them)."""
+    tokenizer = _qwen_tokenizer({**_AUDIO, **_VISION})
+    tokenizer.chat_template = OMNI_TEMPLATE
+    thinker_config = _omni_thinker_config(tokenizer)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        thinker = Qwen2_5OmniThinkerForConditionalGeneration(thinker_config)
+    thinker.generation_config = _generation(tokenizer)
+    thinker.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=128).save_pretrained(folder)
+    if full:
+        weights = {_omni_hub_name(name): tensor for name, tensor in load_file(folder / "model.safetensors").items()}
+        weights |= {"talker.model.norm.weight": torch.ones(4), "token2wav.norm.weight": torch.ones(4)}
+        save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+        config = Qwen2_5OmniConfig(thinker_config=thinker_config.to_dict()).to_dict()
+        config["architectures"] = ["Qwen2_5OmniForConditionalGeneration"]
+        (folder / "config.json").write_text(json.dumps(config, indent=2))
+    return folder
+
+
+def write_whisper(folder: Path) -> Path:
+    """Whisper-large-v3-turbo's layout: 128 mel bins, the multilingual special tokens, and the generation config that
+    Whisper's `generate` reads (languages, tasks, no-timestamps token)."""
+    languages = [f"<|{code}|>" for code in LANGUAGES]
+    specials = ["<|endoftext|>", "<|startoftranscript|>", *languages, "<|translate|>", "<|transcribe|>",
+                "<|startoflm|>", "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]  # fmt: skip
+    tokenizer = WhisperTokenizer(vocab=dict(_BYTES), merges=[])
+    tokenizer.add_special_tokens({"additional_special_tokens": specials})
+    ids = tokenizer.convert_tokens_to_ids
+    start, end = ids("<|startoftranscript|>"), ids("<|endoftext|>")
+    config = WhisperConfig(vocab_size=len(tokenizer), num_mel_bins=128, d_model=32, encoder_layers=2, decoder_layers=2,
+                           encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                           max_target_positions=64, decoder_start_token_id=start, pad_token_id=end, bos_token_id=end,
+                           eos_token_id=end)  # fmt: skip
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = WhisperForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=start, eos_token_id=end, pad_token_id=end, is_multilingual=True, max_length=64,
+        lang_to_id={token: ids(token) for token in languages}, no_timestamps_token_id=ids("<|notimestamps|>"),
+        task_to_id={"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")},
+    )  # fmt: skip
+    model.save_pretrained(folder)
+    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer).save_pretrained(
+        folder
+    )
+    return folder
+
+
+def drop_a_third(folder: Path) -> list[str]:
+    """Remove the first third of a checkpoint's weights (by name) and add a stray one; the names dropped."""
+    weights = load_file(folder / "model.safetensors")
+    dropped = sorted(weights)[: len(weights) // 3]
+    kept = {name: tensor for name, tensor in weights.items() if name not in dropped}
+    save_file({**kept, "stray.weight": torch.zeros(2)}, folder / "model.safetensors", metadata={"format": "pt"})
+    return dropped

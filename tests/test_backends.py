@@ -1,0 +1,147 @@
+"""One backend per model family, chosen from the checkpoint's config: a tiny random-weight model of each family, saved
+in its real on-disk layout, is loaded through its backend and transcribes Lion-12 clips end to end (the text is
+noise; the path is real); the prompt each model card gives is recorded; a checkpoint missing a third of its weights is
+refused, naming them, by every backend and through `evaluate` in both profiles."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from backend_kit import clip_rows, drop_a_third, write_qwen2_5_omni, write_qwen2_audio, write_whisper
+from test_qwen3_asr_original import _original_layout
+
+from lionrepro.asr.backends import family, load_backend
+from lionrepro.asr.evaluation import RESULTS_FILE, TokenBudget, transcribe
+from lionrepro.asr.qwen3_asr_original import renamed
+from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.config import load_profile
+from lionrepro.corpora.manifest import write_manifest
+from lionrepro.errors import UserError
+from lionrepro.provenance import REPO_ROOT
+from lionrepro.stages.cli import main
+
+BASE = REPO_ROOT / load_profile("tiny")["pretrain"]["out"] / FINAL_MODEL
+BUDGET = TokenBudget(per_second=2.0, extra=4)
+
+
+def _qwen3_native(folder):
+    shutil.copytree(BASE, folder)
+    return folder
+
+
+def _qwen3_original(folder):
+    _original_layout(BASE, folder)
+    return folder
+
+
+# layout -> (writer, model_type in its config, backend family, what its prompt must contain)
+LAYOUTS = {
+    "qwen3_asr native": (_qwen3_native, "qwen3_asr", "qwen3_asr",
+                         "<|audio_pad|><|audio_end|><|im_end|>\n<|im_start|>assistant\n"),
+    "qwen3_asr original": (_qwen3_original, "qwen3_asr", "qwen3_asr", "<|im_start|>assistant\n"),
+    "whisper": (write_whisper, "whisper", "whisper", ""),
+    "seallms-audio (qwen2_audio)": (write_qwen2_audio, "qwen2_audio", "qwen2_audio",
+                                    "Please write down what is spoken in the audio file."),
+    "qwen2.5-omni full": (write_qwen2_5_omni, "qwen2_5_omni", "qwen2_5_omni",
+                          "Transcribe the {language} audio into text without any punctuation marks."),
+    "qwen2.5-omni thinker": (lambda folder: write_qwen2_5_omni(folder, full=False), "qwen2_5_omni_thinker",
+                             "qwen2_5_omni", "You are a speech recognition model."),
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _conversion_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LIONREPRO_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """Every layout written once, under a folder name that names another family (the config decides, not the name)."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    return {layout: writer(root / f"whisper-large-v3-{index}") for index, (layout, (writer, *_)) in
+            enumerate(LAYOUTS.items())}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    return clip_rows(tmp_path_factory.mktemp("clips"), 4)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_each_family_transcribes_lion12_clips_through_its_backend(layout, checkpoints, rows):
+    _, model_type, backend_family, in_prompt = LAYOUTS[layout]
+    assert family(checkpoints[layout]) == model_type
+    backend = load_backend(checkpoints[layout])
+    assert backend.family == backend_family
+    assert in_prompt in backend.prompt.text and backend.prompt.source
+    hypotheses = transcribe(backend, rows, 3, budget=BUDGET, progress=False)
+    assert [h["id"] for h in hypotheses] == [row["id"] for row in rows]
+    for h, row in zip(hypotheses, rows, strict=True):
+        assert h["reference"] == row["text"] and isinstance(h["hypothesis"], str) and "written_language" in h
+    described = backend.describe()
+    assert described["prompt"] == backend.prompt.text and described["family"] == backend_family
+
+
+def test_qwen3_asr_parses_the_language_prefix_off(checkpoints, rows):
+    hypotheses = transcribe(load_backend(checkpoints["qwen3_asr native"]), rows, 4, budget=BUDGET, progress=False)
+    for h in hypotheses:
+        if h["raw_output"].startswith("language "):
+            assert "<asr_text>" not in h["hypothesis"] and h["predicted_language"] in h["raw_output"]
+
+
+def test_the_omni_prompt_names_the_row_language_as_the_cookbook_does(checkpoints, rows):
+    backend = load_backend(checkpoints["qwen2.5-omni full"])
+    prompts = backend.tokenizer.batch_decode(backend.inputs(rows[:2])["input_ids"], skip_special_tokens=True)
+    assert "Transcribe the English audio" in prompts[0] and "请将这段中文语音转换为纯文本" in prompts[1]
+
+
+def test_a_config_naming_only_its_architecture_is_read_and_an_unknown_one_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["WhisperForConditionalGeneration"]}))
+    assert family(tmp_path) == "whisper"
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "wav2vec2"}))
+    with pytest.raises(UserError, match="no backend reads model_type 'wav2vec2'"):
+        family(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "meralion2"}))
+    with pytest.raises(UserError, match="not ported here"):
+        family(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def partial(checkpoints, tmp_path_factory):
+    """Each layout with the first third of its weights gone and a stray weight added: the names dropped."""
+    root = tmp_path_factory.mktemp("partial")
+    broken = {}
+    for layout, folder in checkpoints.items():
+        copy = shutil.copytree(folder, root / folder.name)
+        dropped = drop_a_third(copy)  # Qwen2.5-Omni's talker and token2wav weights are never read: not missed
+        broken[layout] = (copy, [name for name in dropped if not name.startswith(("talker.", "token2wav."))])
+    return broken
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_checkpoint_missing_a_third_of_its_weights_is_refused_naming_them(layout, partial):
+    folder, dropped = partial[layout]
+    with pytest.raises((UserError, ValueError)) as refused:
+        load_backend(folder)
+    message = str(refused.value)
+    missing = int(re.search(r"(\d+) (weights )?missing", message).group(1))
+    assert missing >= len(dropped) and renamed(dropped[0]) in message and "stray.weight" in message, message
+    assert "Refusing a partly random model" in message
+
+
+@pytest.mark.parametrize("profile", ["tiny", "paper"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_evaluate_refuses_it_in_one_line_in_both_profiles(layout, profile, partial, rows, tmp_path, capsys):
+    folder, dropped = partial[layout]
+    write_manifest(tmp_path / "test.jsonl", rows[:1])
+    argv = ["--profile", profile, "evaluate", "--model", str(folder), "--manifest", str(tmp_path / "test.jsonl"),
+            "--out", str(tmp_path / "out"), "--device", "cpu", "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    stderr = capsys.readouterr().err
+    error = stderr.splitlines()[-1]  # after transformers' own loading report
+    assert error.startswith("lionrepro evaluate: ") and "Traceback" not in stderr
+    assert renamed(dropped[0]) in error and "Refusing a partly random model" in error
+    assert not (tmp_path / "out" / RESULTS_FILE).exists()
