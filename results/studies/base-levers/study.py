@@ -8,7 +8,7 @@ voices of `results/experiments/`), so the curves show when each lever starts to 
 
 Run it from a clean checkout (a `git worktree`) so that the results' provenance names a clean commit; `--out` (default:
 this script's folder) may be in another checkout. Training resumes from its last checkpoint; a checkpoint already
-scored is not scored again. Torch uses at most 2 threads.
+scored is not scored again. Torch uses `--threads` threads (2 by default; 1 is faster on cores that others share).
 """
 
 from __future__ import annotations
@@ -46,14 +46,14 @@ def _manifests(profile: dict[str, Any]) -> dict[str, Path]:
     return build(Lion12Config.from_profile(profile)).manifests
 
 
-def run(lever: str, steps: int, every: int, out: Path) -> None:
+def run(lever: str, steps: int, every: int, out: Path, threads: int) -> None:
     import torch
 
     from lionrepro.asr.evaluation import score_checkpoint
     from lionrepro.asr.training_loop import CHECKPOINTS
     from lionrepro.stages.pretrain_base import pretrain
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     profile = _profile(lever, steps, every)
     manifests = _manifests(profile)
     folder = out / lever
@@ -182,12 +182,13 @@ def main() -> None:
     go.add_argument("--steps", type=int, default=4000)
     go.add_argument("--every", type=int, default=1000)
     go.add_argument("--out", type=Path, default=HERE)
+    go.add_argument("--threads", type=int, default=2, help="torch threads (1 on a machine that others share)")
     summary = sub.add_parser("report")
     summary.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     if args.command == "run":
         for lever in args.levers:
-            run(lever, args.steps, args.every, args.out)
+            run(lever, args.steps, args.every, args.out, args.threads)
     report(args.out)
 
 
