@@ -1,5 +1,6 @@
-"""Every GPU measurement of issue 3 in one process: speed (4 architectures, full depth, bf16, SDPA, CUDA events)
-then training cost (Qwen3-ASR 0.6B and 1.7B, fp32 weights + bf16 autocast, AdamW), results written as they come.
+"""Every GPU measurement in one process, results written as they come: decode speed lever by lever under Table 3's
+protocol against each model's weight-bandwidth floor (issue 12), training cost (Qwen3-ASR 0.6B and 1.7B, fp32
+weights + bf16 autocast, AdamW), then issue 3's speed (4 architectures, `generate`, 32 tokens each).
 
 Run by benchmarks/gpu.sh on a lent GPU with nothing to download. `--smoke` runs the very same code on the CPU
 at one layer per stack (fp32, or bf16 with autocast, slow on a CPU) so that the script is known to work first time.
@@ -15,6 +16,7 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
+from lionrepro.speed.decode_levers import DecodeSettings, decode_table, run_decode
 from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
 from lionrepro.speed.measurement_run import run_measurement
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
@@ -31,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=2)
     parser.add_argument("--train-batch-size", type=int, default=32, help="the upstream recipe's per-device batch")
     parser.add_argument("--train-steps", type=int, default=5)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "cost"])
+    parser.add_argument("--decode-clips", type=int, default=10, help="batch-1 clips per model and lever")
+    parser.add_argument("--decode-batch-size", type=int, default=64)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["decode", "speed", "cost"])
     parser.add_argument(
         "--smoke-dtype", default="float32", choices=["float32", "bfloat16"], help="bf16 is very slow on a CPU"
     )
@@ -41,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         device, layers, dtype = "cpu", (1, 1), args.smoke_dtype
         args.new_tokens, args.clips, args.warmup, args.batch_size, args.batches = 3, 2, 1, 2, 1
         args.train_batch_size, args.train_steps = 2, 1
+        args.decode_clips, args.decode_batch_size = 2, 2
     else:
         if not torch.cuda.is_available():
             print("no CUDA device: use --smoke for the CPU check", file=sys.stderr)
@@ -55,6 +60,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - began:7.1f}s] {message}", flush=True)
 
     tables = []
+    if "decode" not in args.skip:
+        settings = DecodeSettings(
+            device=device,
+            dtype=dtype,
+            clips=args.decode_clips,
+            batch_size=args.decode_batch_size,
+            layers=layers,
+            max_tokens=4 if args.smoke else None,
+        )
+        path = args.out / f"decode_{tag}.json"
+        phase = time.perf_counter()
+        decode = run_measurement("decode", settings, run_decode, path, log=log)
+        log(f"decode phase done in {time.perf_counter() - phase:.1f}s -> {path}")
+        tables.append(tabulate(*reversed(decode_table(decode)), tablefmt="github"))
+    if "cost" not in args.skip:
+        settings = CostSettings(
+            device=device,
+            batch_size=args.train_batch_size,
+            steps=args.train_steps,
+            warmup=2 if not args.smoke else 1,
+            full_depth=True,
+            layers=layers,
+            autocast_bf16=dtype == "bfloat16",
+        )
+        path = args.out / f"cost_{tag}.json"
+        phase = time.perf_counter()
+        cost = run_measurement("cost", settings, run_cost, path, log=log)
+        log(f"cost phase done in {time.perf_counter() - phase:.1f}s -> {path}")
+        tables.append(tabulate(*reversed(cost_table(cost)), tablefmt="github"))
     if "speed" not in args.skip:
         settings = SpeedSettings(
             device=device,
@@ -72,21 +106,6 @@ def main(argv: list[str] | None = None) -> int:
         speed = run_measurement("speed", settings, run_speed, path, log=log)
         log(f"speed phase done in {time.perf_counter() - phase:.1f}s -> {path}")
         tables.append(tabulate(*reversed(speed_table(speed)), tablefmt="github"))
-    if "cost" not in args.skip:
-        settings = CostSettings(
-            device=device,
-            batch_size=args.train_batch_size,
-            steps=args.train_steps,
-            warmup=2 if not args.smoke else 1,
-            full_depth=True,
-            layers=layers,
-            autocast_bf16=dtype == "bfloat16",
-        )
-        path = args.out / f"cost_{tag}.json"
-        phase = time.perf_counter()
-        cost = run_measurement("cost", settings, run_cost, path, log=log)
-        log(f"cost phase done in {time.perf_counter() - phase:.1f}s -> {path}")
-        tables.append(tabulate(*reversed(cost_table(cost)), tablefmt="github"))
     summary = "\n\n".join(tables)
     (args.out / f"summary_{tag}.md").write_text(summary + "\n", encoding="utf-8")
     print(summary, flush=True)

@@ -13,8 +13,6 @@ checked on a fourth; the relative error of that check is reported as the lineari
 from __future__ import annotations
 
 import gc
-import math
-import random
 import statistics
 import time
 import traceback
@@ -26,6 +24,7 @@ import torch
 
 from lionrepro import paper
 from lionrepro.asr import architectures
+from lionrepro.speed.table3_protocol import protocol_clips
 
 # (encoder layers, decoder layers): the three depths the extrapolation is fitted on, and the one that checks it
 FIT_DEPTHS: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (1, 2))
@@ -58,22 +57,8 @@ class SpeedSettings:
 
 
 def clip_durations(n: int, seed: int = 0, split: str = "test") -> list[float]:
-    """`n` clip lengths in seconds like the paper's test sets: each of Table 1's datasets gets clips in proportion
-    to its utterance count (largest remainders), each as long as that dataset's mean utterance; shuffled by seed."""
-    rows = paper.table1()
-    total = sum(row.samples[split] for row in rows)
-    quotas = [n * row.samples[split] / total for row in rows]
-    counts = [math.floor(q) for q in quotas]
-    by_remainder = sorted(range(len(rows)), key=lambda i: quotas[i] - counts[i], reverse=True)
-    for i in by_remainder[: n - sum(counts)]:
-        counts[i] += 1
-    durations = [
-        round(float(row.hours[split]) * 3600 / row.samples[split], 2)
-        for row, count in zip(rows, counts, strict=True)
-        for _ in range(count)
-    ]
-    random.Random(seed).shuffle(durations)
-    return durations
+    """`n` clip lengths in seconds like the paper's test sets (see `table3_protocol.protocol_clips`)."""
+    return [clip.duration_s for clip in protocol_clips(n, seed, split)]
 
 
 class Timer:

@@ -1,0 +1,250 @@
+"""Decoding speed lever by lever, under Table 3's protocol, against each model's weight-bandwidth floor.
+
+Levers: transformers' `generate` (the loop every earlier timing used), a static cache with each step replayed as a
+CUDA graph, and the same with the decoder's elementwise pieces compiled (`static_decoding`). For each model and
+lever: seconds per sample at batch 1 over clips shaped like the test sets (each decoding its reference's length),
+the time per decoded token, and the batched throughput (RTFx: audio seconds per second).
+
+At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
+(decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
+device's published bandwidth and with the bandwidth a large copy actually reaches here.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import torch
+from transformers import WhisperForConditionalGeneration
+
+from lionrepro.asr import architectures
+from lionrepro.speed.latency import Timer, free_memory, summary
+from lionrepro.speed.static_decoding import LEVERS, StaticGreedyDecoder
+from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
+
+# Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
+PUBLISHED_BANDWIDTH = {"H200": 4.8e12, "H100 80GB HBM3": 3.35e12}
+FLOOR_GOAL = 2.0  # issue 12: batch-1 decode within 2x of the weight-bandwidth floor
+RTFX_GOAL = 1000.0  # issue 12: batched RTFx of at least 1,000 for Qwen3-ASR-1.7B
+
+
+@dataclass
+class DecodeSettings:
+    """What one decode-speed run measures; the defaults are a GPU run's."""
+
+    models: tuple[str, ...] = architectures.NAMES
+    levers: tuple[str, ...] = LEVERS
+    fused_models: tuple[str, ...] = tuple(architectures.POLYGLOT_OF)  # compiling costs time: where it is the goal
+    device: str = "cuda"
+    dtype: str = "bfloat16"
+    clips: int = 10
+    batch_size: int = 64
+    batches: int = 1
+    layers: tuple[int, int] | None = None  # fewer layers (smoke runs); None: full depth
+    max_tokens: int | None = None  # cap on each clip's tokens (smoke runs); None: the protocol's lengths
+    seed: int = 0
+
+    def clips_and_batches(self) -> tuple[list[Clip], list[list[Clip]]]:
+        """The batch-1 clips and the batches, each clip's tokens capped by `max_tokens`."""
+        clips = protocol_clips(max(self.clips, self.batch_size * self.batches), self.seed)
+        if self.max_tokens:
+            clips = [replace(c, tokens=min(c.tokens, self.max_tokens)) for c in clips]
+        batches = [clips[k * self.batch_size : (k + 1) * self.batch_size] for k in range(self.batches)]
+        return clips[: self.clips], batches
+
+
+def decoder_weight_bytes(model: torch.nn.Module) -> int:
+    """Bytes of the weights one decoding step reads: the text decoder and its output head (a tied embedding
+    counted once), without what a step does not touch (Whisper's cross-attention key/value projections, whose
+    results are cached, and its position table, of which it reads one row)."""
+    if isinstance(model, WhisperForConditionalGeneration):
+        modules = [model.model.decoder, model.proj_out]
+        skip = ("encoder_attn.k_proj", "encoder_attn.v_proj", "embed_positions")
+    elif isinstance(model, architectures.Meralion2ASR):
+        modules, skip = [model.text_decoder], ()
+    else:
+        modules, skip = [model.model.language_model, model.lm_head], ()
+    seen: dict[int, int] = {}
+    for module in modules:
+        for name, param in module.named_parameters():
+            if not any(part in name for part in skip):
+                seen[param.data_ptr()] = param.numel() * param.element_size()
+    return sum(seen.values())
+
+
+def copy_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 5) -> float:
+    """Bytes per second a large device-to-device copy reaches (read + write), best of `repeats`."""
+    source = torch.empty(int(gib * 2**30), dtype=torch.uint8, device=device)
+    target = torch.empty_like(source)
+    timer = Timer(device)
+    best = min(timer(lambda: target.copy_(source)) for _ in range(repeats + 1))
+    return 2 * gib * 2**30 / best
+
+
+def published_bandwidth(device_name: str) -> float | None:
+    return next((value for key, value in PUBLISHED_BANDWIDTH.items() if key in device_name), None)
+
+
+def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, seed) -> dict[str, Any]:
+    """One batch of clips under one lever: total seconds, prefill seconds, decode seconds per token, the tokens."""
+    device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
+    inputs = architectures.make_inputs(name, clip_durations, device, dtype, seed=seed)
+    if lever == "generate":
+        architectures.generate_fixed(model, inputs, tokens)  # warm these shapes up
+        total = timer(lambda: architectures.generate_fixed(model, inputs, tokens))
+        prefill = timer(lambda: architectures.generate_fixed(model, inputs, 1))
+        return {"total_s": total, "prefill_s": prefill, "per_token_s": (total - prefill) / max(tokens - 1, 1)}
+    graph = device.type == "cuda"
+    decoder = StaticGreedyDecoder(model, inputs, tokens, graph=graph, fused=lever == "graph+fused")
+    decoder()  # warm up, compile and capture
+    prefill = timer(decoder.prefill)
+    decode = timer(decoder.decode)
+    return {"total_s": prefill + decode, "prefill_s": prefill, "per_token_s": decode / max(tokens - 1, 1)}
+
+
+def _agreement(model, name, settings, clip) -> bool:
+    """Whether the captured graph emits exactly the tokens of the same steps run eagerly (same kernels, same
+    numbers): a check that replaying the graph decodes what the model computes."""
+    device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
+    inputs = architectures.make_inputs(name, [clip.duration_s], device, dtype, seed=0)
+    eager = StaticGreedyDecoder(model, inputs, clip.tokens, graph=False)().clone()
+    graph = StaticGreedyDecoder(model, inputs, clip.tokens, graph=device.type == "cuda")()
+    return bool(torch.equal(eager, graph))
+
+
+def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Callable[[str], None]) -> dict:
+    """Every lever's batch-1 latency over the protocol's clips and batched RTFx for one model, with its floor."""
+    device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
+    timer = Timer(device)
+    model = architectures.build(name, device=device, dtype=dtype, num_layers_override=settings.layers)
+    clips, batches = settings.clips_and_batches()
+    weight_bytes = decoder_weight_bytes(model)
+    floors = {key: weight_bytes / value for key, value in bandwidth.items() if value}
+    result: dict[str, Any] = {
+        "paper_model": architectures.architecture(name).paper_model,
+        "decoder_weight_bytes": weight_bytes,
+        "floor_per_token_s": floors,
+        "levers": {},
+    }
+    try:
+        levers = [lever for lever in settings.levers if lever != "graph+fused" or name in settings.fused_models]
+        for lever in levers:
+            began = time.perf_counter()
+            try:
+                singles = [
+                    _time_lever(model, name, lever, [c.duration_s], c.tokens, settings, timer, seed=i)
+                    for i, c in enumerate(clips)
+                ]
+                batched = []
+                for k, chunk in enumerate(batches):
+                    tokens = max(c.tokens for c in chunk)  # a batch decodes until its longest transcript ends
+                    run = _time_lever(model, name, lever, [c.duration_s for c in chunk], tokens, settings, timer, k)
+                    batched.append(run | {"audio_s": sum(c.duration_s for c in chunk), "tokens": tokens})
+                if lever == "graph":
+                    result["graph_matches_eager"] = _agreement(model, name, settings, clips[0])
+                per_token = statistics.median(s["per_token_s"] for s in singles)
+                audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
+                entry = {
+                    "status": "ok",
+                    "latency_s": summary([s["total_s"] for s in singles]),
+                    "prefill_s": summary([s["prefill_s"] for s in singles]),
+                    "per_token_s": per_token,
+                    "over_floor": {key: per_token / floor for key, floor in floors.items()},
+                    "per_clip": singles,
+                    "batched": {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds},
+                }
+                log(
+                    f"  {name} {lever}: {entry['latency_s']['mean']:.4f} s/sample, {per_token * 1e3:.3f} ms/token"
+                    f" ({', '.join(f'{v:.1f}x {k}' for k, v in entry['over_floor'].items())} floor),"
+                    f" RTFx {entry['batched']['rtfx']:.0f} at batch {settings.batch_size}"
+                )
+            except Exception as error:  # noqa: BLE001 - recorded; the other levers and models still run
+                entry = {
+                    "status": "error",
+                    "error": f"{type(error).__name__}: {error}",
+                    "traceback": traceback.format_exc(limit=8),
+                }
+                log(f"  {name} {lever} FAILED: {entry['error']}")
+            entry["wall_s"] = time.perf_counter() - began
+            result["levers"][lever] = entry
+    finally:
+        del model
+        free_memory()
+    return result
+
+
+def run_decode(
+    settings: DecodeSettings,
+    log: Callable[[str], None] = print,
+    on_update: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Every model in `settings.models`; one model's failure is recorded, not fatal."""
+    device = torch.device(settings.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    bandwidth = {"measured_copy": copy_bandwidth(device), "published": published_bandwidth(name)}
+    log(f"[decode] {name}: copy bandwidth {bandwidth['measured_copy'] / 1e12:.2f} TB/s")
+    results: dict[str, Any] = {
+        "kind": "decode",
+        "device_type": device.type,
+        "device_name": name,
+        "dtype": settings.dtype,
+        "attention": architectures.ATTENTION,
+        "settings": asdict(settings),
+        "protocol": {
+            "tokens_per_second_assumed": TOKENS_PER_SECOND,
+            "framing_tokens": FRAMING_TOKENS,
+            "clips": [c.as_dict() for c in settings.clips_and_batches()[0]],
+        },
+        "bandwidth_bytes_per_s": bandwidth,
+        "goals": {"over_floor_at_most": FLOOR_GOAL, "rtfx_at_least": RTFX_GOAL, "rtfx_model": "qwen3-asr-1.7b"},
+        "models": {},
+    }
+    for model_name in settings.models:
+        free_memory()
+        log(f"[decode] {model_name}")
+        began = time.perf_counter()
+        try:
+            entry = measure_model(model_name, settings, bandwidth, log)
+        except Exception as error:  # noqa: BLE001 - recorded, the other models still run
+            entry = {
+                "status": "error",
+                "error": f"{type(error).__name__}: {error}",
+                "traceback": traceback.format_exc(limit=8),
+            }
+            log(f"  {model_name} FAILED: {entry['error']}")
+        entry["wall_s"] = time.perf_counter() - began
+        results["models"][model_name] = entry
+        if on_update:
+            on_update(results)
+    return results
+
+
+def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Per model and lever: s/sample at batch 1, ms per token, times the published and measured floors, RTFx."""
+    headers = ["model", "lever", "s/sample (batch 1)", "ms/token", "x floor (published)", "x floor (copy)", "RTFx"]
+    rows: list[list[Any]] = []
+    for name, model in results["models"].items():
+        for lever, entry in model.get("levers", {}).items():
+            if entry["status"] != "ok":
+                rows.append([name, lever, f"error: {entry['error']}", "", "", "", ""])
+                continue
+            over = entry["over_floor"]
+            rows.append(
+                [
+                    name,
+                    lever,
+                    f"{entry['latency_s']['mean']:.4f} ± {entry['latency_s']['std']:.4f}",
+                    f"{entry['per_token_s'] * 1e3:.3f}",
+                    f"{over['published']:.2f}" if "published" in over else "-",
+                    f"{over['measured_copy']:.2f}",
+                    f"{entry['batched']['rtfx']:.0f}",
+                ]
+            )
+        if model.get("status") == "error":
+            rows.append([name, "-", f"error: {model['error']}", "", "", "", ""])
+    return headers, rows

@@ -1,0 +1,317 @@
+"""Greedy decoding with a static KV cache, each new token one replay of a captured CUDA graph.
+
+transformers' `generate` launches every kernel of every decoder layer from Python for every token. On an H200 that
+costs ~18 ms per token whatever the model's size (issue 12), so timing it measures launch overhead, not the model.
+Here the prompt is prefilled once, eagerly, into a static cache. One decoding step (mark the new key valid, run the
+decoder on the last token, take the argmax, advance the positions) is then captured in a CUDA graph and replayed once
+per new token. With `fused`, the decoder's elementwise pieces (RMS norms, the gated MLP, rotary embeddings) are
+compiled by torch.compile before capture, so the graph holds fewer and fused kernels.
+
+Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
+depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
+full-attention caches: every sequence here is far shorter than the window, so the two compute the same thing.
+
+On a CPU the same steps run eagerly, without a graph; tests check they emit exactly the tokens of `generate`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import EncoderDecoderCache, StaticCache, WhisperForConditionalGeneration
+
+from lionrepro.asr import architectures
+
+_CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
+LEVERS = ("generate", "graph", "graph+fused")  # transformers' loop; static cache + CUDA graph; + compiled pieces
+
+
+@dataclass
+class _Buffers:
+    """The step's inputs and outputs, at fixed addresses so that a captured graph reads and writes them."""
+
+    ids: torch.Tensor  # (B, 1) the last token
+    positions: torch.Tensor  # (B, 1) its position per row (rows are left-padded to a common prompt length)
+    key_valid: torch.Tensor  # (B, L) which cache slots a query may attend to
+    slot: torch.Tensor  # (1,) the cache slot the next token is written to
+    tokens: torch.Tensor  # (B, N) the tokens generated so far
+    index: torch.Tensor  # (1,) how many there are
+
+
+def _cache_keyword(forward) -> str:
+    """transformers 5.24 renamed `past_key_values` to `cache` (5.17 has the old name); pass whichever it takes."""
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def _full_attention_config(config):
+    """The decoder's config with every layer full attention and as many layers as the decoder has (Whisper's
+    config counts the encoder's)."""
+    config = copy.deepcopy(config.get_text_config(decoder=True))
+    if getattr(config, "decoder_layers", None):
+        config.num_hidden_layers = config.decoder_layers
+    if getattr(config, "layer_types", None):
+        config.layer_types = ["full_attention"] * config.num_hidden_layers
+    if hasattr(config, "sliding_window"):
+        config.sliding_window = None
+    return config
+
+
+class _Family:
+    """How one architecture prefills a prompt and runs one step over a static cache."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
+        return StaticCache(config=_full_attention_config(self.model.config), max_cache_len=length)
+
+    def prompt_mask(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return inputs["attention_mask"].bool()
+
+    def prefill(self, inputs, cache, mask, positions) -> torch.Tensor:
+        raise NotImplementedError
+
+    def step(self, ids, cache, mask, positions) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class _Qwen3ASR(_Family):
+    def prefill(self, inputs, cache, mask, positions):
+        keyword = _cache_keyword(self.model.forward)
+        out = self.model(
+            **inputs | {"attention_mask": mask}, position_ids=positions, use_cache=True, **{keyword: cache}
+        )
+        return out.logits[:, -1]
+
+    def step(self, ids, cache, mask, positions):
+        keyword = _cache_keyword(self.model.forward)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache})
+        return out.logits[:, -1]
+
+
+class _Meralion(_Family):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(model)
+        self.decoder = model.text_decoder
+
+    def prefill(self, inputs, cache, mask, positions):
+        embeds = self.model.prompt_embeds(inputs["input_ids"], inputs["input_features"])
+        keyword = _cache_keyword(self.decoder.forward)
+        out = self.decoder(
+            inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache}
+        )
+        return out.logits[:, -1]
+
+    def step(self, ids, cache, mask, positions):
+        keyword = _cache_keyword(self.decoder.forward)
+        out = self.decoder(
+            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache}
+        )
+        return out.logits[:, -1]
+
+
+class _Whisper(_Family):
+    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
+        config = _full_attention_config(self.model.config)
+        frames = inputs["input_features"].shape[-1] // 2  # the encoder's two convolutions halve the frames
+        return EncoderDecoderCache(
+            StaticCache(config=config, max_cache_len=length), StaticCache(config=config, max_cache_len=frames)
+        )
+
+    def prompt_mask(self, inputs):
+        return torch.ones_like(inputs["decoder_input_ids"], dtype=torch.bool)
+
+    def prefill(self, inputs, cache, mask, positions):
+        encoded = self.model.model.encoder(inputs["input_features"]).last_hidden_state
+        if getattr(self, "encoded", None) is None:
+            self.encoded = encoded
+        else:
+            self.encoded.copy_(encoded)  # a captured step holds this tensor's address
+        return self._decode(inputs["decoder_input_ids"], cache, mask, positions)
+
+    def step(self, ids, cache, mask, positions):
+        return self._decode(ids, cache, mask, positions)
+
+    def _decode(self, ids, cache, mask, positions):
+        decoder = self.model.model.decoder
+        keyword = _cache_keyword(decoder.forward)
+        hidden = decoder(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            encoder_hidden_states=self.encoded,
+            use_cache=True,
+            **{keyword: cache},
+        ).last_hidden_state
+        return self.model.proj_out(hidden[:, -1])
+
+
+def _family(model: nn.Module) -> _Family:
+    if isinstance(model, WhisperForConditionalGeneration):
+        return _Whisper(model)
+    if isinstance(model, architectures.Meralion2ASR):
+        return _Meralion(model)
+    return _Qwen3ASR(model)
+
+
+def prompt_masks(prompt_valid: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the prefill's 4D mask over `length` cache slots, the slots valid after it). A query attends to the prompt's
+    real tokens at or before it; a padding query attends only to itself, so that no row is all masked (NaN)."""
+    batch, prompt = prompt_valid.shape
+    key_valid = torch.zeros(batch, length, dtype=torch.bool, device=prompt_valid.device)
+    key_valid[:, :prompt] = prompt_valid
+    query = torch.arange(prompt, device=prompt_valid.device)[:, None]
+    key = torch.arange(length, device=prompt_valid.device)[None, :]
+    causal = key <= query
+    mask = (causal[None] & key_valid[:, None, :]) | (key == query)[None]
+    return mask[:, None], key_valid
+
+
+def _prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
+    """Each real token's position counts only the real tokens before it (left padding), as `generate` does."""
+    return (prompt_valid.long().cumsum(-1) - 1).clamp(min=0)
+
+
+@contextlib.contextmanager
+def fused_pieces(model: nn.Module) -> Iterator[None]:
+    """The decoder's RMS norms and gated MLPs compiled with torch.compile (one compiled graph shared by every layer:
+    the module is an argument, not a constant), restored on exit."""
+    compiled = {}
+    patched = []
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)  # a shape per batch size
+    for module in model.modules():
+        kind = type(module)
+        if kind.__name__.endswith(("RMSNorm", "MLP")) and "Audio" not in kind.__name__:
+            if kind not in compiled:
+                compiled[kind] = torch.compile(kind.forward, dynamic=False)
+            module.forward = compiled[kind].__get__(module, kind)
+            patched.append(module)
+    try:
+        yield
+    finally:
+        for module in patched:
+            del module.forward
+
+
+class StaticGreedyDecoder:
+    """Greedy decoding of `new_tokens` tokens per row over a static cache; on a GPU each step replays a CUDA graph.
+
+    One decoder serves one batch of inputs: their shapes fix the cache's, and the graph holds the buffers'
+    addresses. `prefill` then `decode` (timed apart: the prompt once, then the per-token cost), or call it."""
+
+    def __init__(
+        self, model: nn.Module, inputs: dict[str, torch.Tensor], new_tokens: int, graph: bool, fused: bool = False
+    ) -> None:
+        if new_tokens < 1:
+            raise ValueError(f"new_tokens must be at least 1, got {new_tokens}")
+        self.family = _family(model)
+        self.inputs = inputs
+        self.new_tokens = new_tokens
+        self.use_graph = graph
+        self.fused = fused
+        self.model = model
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.cache = None
+        self.buffers: _Buffers | None = None
+
+    @torch.inference_mode()
+    def prefill(self) -> None:
+        """Write the prompt into the cache (reset, not re-allocated, after the first call) and the first token."""
+        prompt_valid = self.family.prompt_mask(self.inputs)
+        batch, prompt = prompt_valid.shape
+        room = max(self.new_tokens, _CAPTURE_STEPS + 1)  # capturing runs steps past a short decode's end
+        length = prompt + room
+        if self.cache is None:
+            self.cache = self.family.make_cache(length, self.inputs)
+        else:
+            _reset(self.cache)
+        mask, key_valid = prompt_masks(prompt_valid, length)
+        positions = _prompt_positions(prompt_valid)
+        first = self.family.prefill(self.inputs, self.cache, mask, positions).argmax(-1)
+        if self.buffers is None:
+            device = prompt_valid.device
+            self.buffers = _Buffers(
+                ids=torch.zeros(batch, 1, dtype=torch.long, device=device),
+                positions=torch.zeros(batch, 1, dtype=torch.long, device=device),
+                key_valid=torch.zeros(batch, length, dtype=torch.bool, device=device),
+                slot=torch.zeros(1, dtype=torch.long, device=device),
+                tokens=torch.zeros(batch, room, dtype=torch.long, device=device),
+                index=torch.zeros(1, dtype=torch.long, device=device),
+            )
+        b = self.buffers
+        b.ids.copy_(first[:, None])
+        b.positions.copy_(positions[:, -1:] + 1)
+        b.key_valid.copy_(key_valid)
+        b.slot.fill_(prompt)
+        b.tokens.zero_()
+        b.tokens[:, :1] = first[:, None]
+        b.index.fill_(1)
+
+    def _step(self) -> None:
+        b = self.buffers
+        b.key_valid.index_fill_(1, b.slot, True)
+        logits = self.family.step(b.ids, self.cache, b.key_valid[:, None, None, :], b.positions)
+        b.ids.copy_(logits.argmax(-1, keepdim=True))
+        b.tokens.index_copy_(1, b.index, b.ids)
+        b.slot.add_(1)
+        b.positions.add_(1)
+        b.index.add_(1)
+
+    @torch.inference_mode()
+    def capture(self) -> None:
+        """Capture one step as a CUDA graph (after a warm-up step on a side stream, as CUDA graphs require). Both
+        steps advance the cache, so the caller prefills again before decoding."""
+        if self.buffers is None:
+            self.prefill()
+        with self._pieces():
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):
+                for _ in range(
+                    _CAPTURE_STEPS - 1
+                ):  # the first step compiles the fused pieces, the second runs them as captured
+                    self._step()
+            torch.cuda.current_stream().wait_stream(stream)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self._step()
+
+    @torch.inference_mode()
+    def decode(self) -> torch.Tensor:
+        """The remaining `new_tokens - 1` steps after `prefill`; returns every row's tokens."""
+        if self.use_graph and self.graph is None:
+            self.capture()
+            self.prefill()
+        if self.graph is not None:
+            for _ in range(self.new_tokens - 1):
+                self.graph.replay()
+        else:
+            with self._pieces():
+                for _ in range(self.new_tokens - 1):
+                    self._step()
+        return self.buffers.tokens[:, : self.new_tokens]
+
+    def _pieces(self) -> contextlib.AbstractContextManager:
+        """The decoding step's compiled pieces when fused (the prefill stays eager: its shapes vary per prompt)."""
+        return fused_pieces(self.model) if self.fused else contextlib.nullcontext()
+
+    def __call__(self) -> torch.Tensor:
+        self.prefill()
+        return self.decode()
+
+
+def _reset(cache) -> None:
+    """Empty a cache in place, so that its tensors keep their addresses: stale keys stay masked until overwritten."""
+    caches = [cache]
+    if isinstance(cache, EncoderDecoderCache):
+        caches = [cache.self_attention_cache, cache.cross_attention_cache]
+        for layer in cache.is_updated:
+            cache.is_updated[layer] = False  # the prefill projects the encoder's keys again, as a first call does
+    for layer in (layer for c in caches for layer in c.layers):
+        layer.cumulative_length.zero_()

@@ -1,0 +1,111 @@
+"""The launch-free decoding path of issue 12's speed goals: a static cache, explicit masks and positions, the step
+replayable as a CUDA graph. On the CPU the steps run eagerly and must emit exactly the tokens of transformers'
+greedy `generate` (left-padded batches included), for each family; the graph itself is exercised by the GPU script,
+which checks it against these eager steps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lionrepro.asr import architectures
+from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
+from lionrepro.speed.static_decoding import StaticGreedyDecoder, fused_pieces, prompt_masks
+from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
+
+TINY = architectures.TINY.name
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen():
+    return architectures.build(TINY)
+
+
+@pytest.mark.parametrize("durations", [[3.2], [2.0, 5.5, 3.1]], ids=["one", "left-padded"])
+def test_static_decoding_emits_the_tokens_of_generate(tiny_qwen, durations):
+    inputs = architectures.make_inputs(TINY, durations, seed=3)
+    expected = architectures.generate_fixed(tiny_qwen, inputs, 7)
+    decoder = StaticGreedyDecoder(tiny_qwen, inputs, 7, graph=False)
+    assert torch.equal(decoder(), expected)
+    assert torch.equal(decoder(), expected)  # a second call resets the cache in place and decodes the same
+
+
+def test_a_single_token_and_a_nonsense_length(tiny_qwen):
+    inputs = architectures.make_inputs(TINY, [1.0])
+    assert torch.equal(
+        StaticGreedyDecoder(tiny_qwen, inputs, 1, graph=False)(), architectures.generate_fixed(tiny_qwen, inputs, 1)
+    )
+    with pytest.raises(ValueError, match="at least 1"):
+        StaticGreedyDecoder(tiny_qwen, inputs, 0, graph=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["whisper-large-v3-turbo", "meralion-2-10b-asr"])
+def test_static_decoding_matches_generate_for_the_other_families(name):
+    model = architectures.build(name, num_layers_override=(1, 1))
+    inputs = architectures.make_inputs(name, [2.0, 4.0], seed=1)
+    assert torch.equal(
+        StaticGreedyDecoder(model, inputs, 4, graph=False)(), architectures.generate_fixed(model, inputs, 4)
+    )
+
+
+@pytest.mark.slow
+def test_fused_pieces_decode_the_same_and_are_removed_after(tiny_qwen):
+    inputs = architectures.make_inputs(TINY, [2.0, 3.0], seed=5)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
+    assert torch.equal(StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, fused=True)(), plain)
+    assert not any("forward" in vars(m) for m in tiny_qwen.modules())  # the compiled forwards are gone
+    with fused_pieces(tiny_qwen):
+        assert any("forward" in vars(m) for m in tiny_qwen.modules())
+
+
+def test_prompt_masks_never_let_a_real_token_see_padding_and_no_row_is_empty():
+    valid = torch.tensor([[False, True, True], [True, True, True]])
+    mask, key_valid = prompt_masks(valid, 5)
+    assert mask.shape == (2, 1, 3, 5)
+    assert key_valid.tolist() == [[False, True, True, False, False], [True, True, True, False, False]]
+    first = mask[0, 0]
+    assert first[0].tolist() == [True, False, False, False, False]  # the padding query sees only itself
+    assert first[2].tolist() == [False, True, True, False, False]  # a real query: real keys up to itself
+    assert mask.any(-1).all()
+
+
+def test_decoder_weight_bytes_is_the_decoder_and_its_head(tiny_qwen):
+    language_model = tiny_qwen.model.language_model
+    expected = sum(p.numel() * p.element_size() for p in language_model.parameters())  # the head is tied to it
+    assert decoder_weight_bytes(tiny_qwen) == expected
+    whisper = architectures.build("whisper-large-v3-turbo", device="meta", num_layers_override=(1, 1))
+    every = {id(p): p.numel() * 4 for p in (*whisper.model.decoder.parameters(), whisper.proj_out.weight)}
+    assert decoder_weight_bytes(whisper) < sum(every.values())  # cross-attention keys/values are cached
+
+
+def test_table3_clips_carry_their_language_and_reference_length():
+    clips = protocol_clips(40)
+    assert len(clips) == 40 and clips == protocol_clips(40)
+    assert {c.language for c in clips} == set(TOKENS_PER_SECOND)
+    for clip in clips:
+        assert clip.tokens == FRAMING_TOKENS + round(TOKENS_PER_SECOND[clip.language] * clip.duration_s)
+    assert reference_tokens("ta", 6.0) > reference_tokens("en", 6.0)
+
+
+def test_a_decode_run_records_every_lever_and_a_failure_without_stopping(monkeypatch):
+    settings = DecodeSettings(
+        models=(TINY,), fused_models=(), device="cpu", dtype="float32", clips=2, batch_size=2, max_tokens=3
+    )
+    results = run_decode(settings, log=lambda _: None)
+    entry = results["models"][TINY]
+    assert set(entry["levers"]) == {"generate", "graph"}  # graph+fused only where asked for
+    assert entry["graph_matches_eager"] is True
+    for lever in entry["levers"].values():
+        assert lever["status"] == "ok" and lever["batched"]["rtfx"] > 0 and len(lever["per_clip"]) == 2
+    assert all(c["tokens"] <= 3 for c in results["protocol"]["clips"])
+    headers, rows = decode_table(results)
+    assert len(rows) == 2 and len(headers) == len(rows[0])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr("lionrepro.speed.decode_levers.StaticGreedyDecoder.decode", broken)
+    failed = run_decode(settings, log=lambda _: None)["models"][TINY]
+    assert failed["levers"]["generate"]["status"] == "ok"
+    assert "out of memory" in failed["levers"]["graph"]["error"]
