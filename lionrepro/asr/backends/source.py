@@ -56,7 +56,7 @@ def resolve(model: str) -> ModelSource:
     folder, revision = Path(model), None
     if not folder.is_dir():
         if model.count("/") != 1 or model.startswith((".", "/")):
-            raise UserError(f"--model {model}: no such folder, and not a hub id (owner/name)")
+            raise UserError(f"no checkpoint at {model}: no such folder, and not a hub id (owner/name)")
         try:
             folder = Path(snapshot_download(model, local_files_only=True, cache_dir=os.environ.get("HF_HUB_CACHE")))
         except LocalEntryNotFoundError:
