@@ -7,11 +7,13 @@ it; a crash must never leave a half-written results file behind.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from importlib import metadata
@@ -46,14 +48,30 @@ def git_commit() -> str:
     return sha + ("+dirty" if dirty else "")
 
 
-def source_hash() -> str:
+def source_hash(package: Path | None = None) -> str:
     """sha256 over the package's source and package data (paths and bytes, sorted): the code that made a result,
-    whether or not it was committed."""
-    package = Path(__file__).resolve().parent
+    whether or not it was committed. `package`: another copy of the package folder (default: this one)."""
+    package = package or Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def commit_source_hashes(count: int, root: Path = REPO_ROOT) -> dict[str, str]:
+    """`source_hash` of the package at each of the last `count` commits of `root` (hash -> the oldest commit with it):
+    which commit's source made a result whose git stamp cannot be trusted (a copy made elsewhere)."""
+    commits = subprocess.run(
+        ["git", "rev-list", f"--max-count={count}", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    hashes = {}
+    for commit in commits:
+        archive = subprocess.run(["git", "archive", commit, "lionrepro"], cwd=root, capture_output=True, check=True)
+        with tempfile.TemporaryDirectory() as folder:
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(folder, filter="data")
+            hashes[source_hash(Path(folder) / "lionrepro")] = commit
+    return hashes
 
 
 def package_versions() -> dict[str, str]:

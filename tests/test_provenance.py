@@ -65,3 +65,14 @@ def test_no_committed_result_says_dirty():
 def test_the_source_hash_follows_the_package_source():
     assert len(provenance.source_hash()) == 64
     assert provenance.provenance()["source_sha256"] == provenance.source_hash()
+
+
+def test_a_result_made_elsewhere_is_traced_to_the_commit_whose_source_made_it(repo):
+    committed = provenance.source_hash(repo / "lionrepro")
+    (repo / "lionrepro/a.py").write_text("1\n")
+    uncommitted = provenance.source_hash(repo / "lionrepro")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "y")
+    hashes = provenance.commit_source_hashes(5, root=repo)
+    assert set(hashes) == {committed, uncommitted} and len(set(hashes.values())) == 2
+    (repo / "lionrepro/a.py").write_text("2\n")
+    assert provenance.source_hash(repo / "lionrepro") not in hashes  # uncommitted code matches no commit
