@@ -109,3 +109,37 @@ def test_a_decode_run_records_every_lever_and_a_failure_without_stopping(monkeyp
     failed = run_decode(settings, log=lambda _: None)["models"][TINY]
     assert failed["levers"]["generate"]["status"] == "ok"
     assert "out of memory" in failed["levers"]["graph"]["error"]
+
+
+def _decode_run(meralion_s: float, qwen_s: float, created: str) -> dict:
+    lever = {"status": "ok", "latency_s": {"mean": qwen_s}}
+    models = {name: {"levers": {"graph": lever, "generate": lever}} for name in architectures.POLYGLOT_OF}
+    models[architectures.MERALION] = {"levers": {"graph": {"status": "ok", "latency_s": {"mean": meralion_s}}}}
+    models[architectures.MERALION]["levers"]["generate"] = models[architectures.MERALION]["levers"]["graph"]
+    return {
+        "kind": "decode",
+        "device_type": "cuda",
+        "device_name": "H200",
+        "dtype": "bfloat16",
+        "protocol": {"clips": [{}] * 10},
+        "models": models,
+        "provenance": {"device": "cuda: H200", "commit": "abc", "created_utc": created},
+    }
+
+
+def test_the_speedup_claim_reads_the_newest_gpu_decode_run(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from lionrepro.claims.measured import protocol_speedup
+    from lionrepro.claims.verdicts import FAILS, HOLDS, NOT_YET
+    from lionrepro.provenance import RESULTS_VARIABLE, write_json_atomic
+
+    monkeypatch.setenv(RESULTS_VARIABLE, str(tmp_path))
+    assert {c.verdict for c in protocol_speedup(Decimal(20), Decimal("0.1"))} == {NOT_YET}
+    write_json_atomic(tmp_path / "measured/a/decode_cuda.json", _decode_run(2.0, 1.0, "2026-01-01T00:00:00Z"))
+    write_json_atomic(tmp_path / "measured/b/decode_cuda.json", _decode_run(2.0, 0.1, "2026-02-01T00:00:00Z"))
+    checks = protocol_speedup(Decimal(20), Decimal("0.1"))
+    assert [c.verdict for c in checks] == [HOLDS, HOLDS]  # the newer run: 20x
+    assert checks[0].value == pytest.approx(20.0) and "Other runs: 2.00x" in checks[0].detail
+    write_json_atomic(tmp_path / "measured/c/decode_cuda.json", _decode_run(2.0, 0.5, "2026-03-01T00:00:00Z"))
+    assert {c.verdict for c in protocol_speedup(Decimal(20), Decimal("0.1"))} == {FAILS}

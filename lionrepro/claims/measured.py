@@ -148,7 +148,7 @@ def _train_split_gpu_hours(run: dict[str, Any]) -> float | None:
 
 
 def measurement_runs(kind: str) -> list[tuple[Path, dict[str, Any]]]:
-    """Results files of one kind ("speed" or "cost"): the committed GPU runs (results/measured/*/) and this
+    """Results files of one kind ("speed", "cost" or "decode"): the committed GPU runs (results/measured/*/) and this
     checkout's own (results/<kind>_<device>.json), CPU runs first, then GPU runs, each oldest first. The last is the
     one a verdict rests on: the newest GPU run when there is one, since the paper measured on GPUs; the others are
     named beside it."""
@@ -226,6 +226,60 @@ def speedup() -> list[Check]:
                 _source(path, latest),
                 value=ratio,
                 tolerance=_spread(runs, lambda run, s=size: run["ratios"][f"meralion_over_{s}"]["measured"], ratio),
+                tolerance_source=SPREAD,
+            )
+        )
+    return checks + protocol_speedup(target, tolerance)
+
+
+def protocol_speedup(target: Decimal, tolerance: Decimal) -> list[Check]:
+    """The same ratio under Table 3's own protocol (each clip decodes its reference's length) with decoding that is
+    not launch-bound (static cache, each step a CUDA graph replay), from the newest decode-levers run."""
+    runs = [run for run in measurement_runs("decode") if run[1].get("device_type") == "cuda"]
+    names = {
+        size: f"latency ratio MERaLiON-2-10B-ASR / {model}, Table 3's protocol, CUDA-graph decoding"
+        for size, model in architectures.POLYGLOT_OF.items()
+    }
+    if not runs:
+        return [
+            pending("speedup", name, "no GPU decode results: run benchmarks/gpu.sh on a GPU") for name in names.values()
+        ]
+    path, latest = runs[-1]
+
+    def ratio(run: dict[str, Any], size: str, lever: str) -> float | None:
+        pair = [run["models"].get(m, {}).get("levers", {}).get(lever, {}) for m in (architectures.MERALION, size)]
+        if any(entry.get("status") != "ok" for entry in pair):
+            return None
+        return pair[0]["latency_s"]["mean"] / pair[1]["latency_s"]["mean"]
+
+    checks = []
+    for size, name in names.items():
+        value, eager = ratio(latest, size, "graph"), ratio(latest, size, "generate")
+        if value is None:
+            checks.append(pending("speedup", name, f"the graph lever failed for one of the two models ({path})"))
+            continue
+        lat = {m: latest["models"][m]["levers"]["graph"]["latency_s"]["mean"] for m in (architectures.MERALION, size)}
+        checks.append(
+            Check(
+                "speedup",
+                MEASURED,
+                name,
+                within_tolerance(Decimal(str(value)), target, tolerance),
+                f"about {target}x",
+                f"{fmt(lat[architectures.MERALION], 4)} / {fmt(lat[size], 4)} s = {fmt(value)}x",
+                f"Same architectures with random weights, measured on {latest['device_name']}, {latest['dtype']}: "
+                f"{len(latest['protocol']['clips'])} clips shaped like the test sets, each decoding its reference's "
+                "length (assumed tokens per second of speech), static KV cache with each step replayed as a CUDA "
+                f"graph. Through transformers' generate instead: {fmt(eager)}x. "
+                + (
+                    f"Other runs: {', '.join(fmt(v) for _, r in runs[:-1] if (v := ratio(r, size, 'graph')))}x. "
+                    if len(runs) > 1
+                    else ""
+                )
+                + f"From {path}.",
+                _source(path, latest),
+                value=value,
+                tolerance=_spread(runs, lambda run, s=size: ratio(run, s, "graph"), value),
                 tolerance_source=SPREAD,
             )
         )

@@ -20,6 +20,7 @@ from lionrepro.report.table_rendering import (
     table1_balanced,
     tiny_table2,
 )
+from lionrepro.speed.decode_levers import decode_table
 from lionrepro.speed.latency import speed_table
 from lionrepro.speed.training_cost import cost_table
 
@@ -55,10 +56,16 @@ def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
     for kind, render, title in (
         ("speed", speed_table, "Table 3 beside our latency measurement (same architectures, random weights)"),
         ("cost", cost_table, "Table 4 beside our training-throughput measurement and its projection"),
+        ("decode", decode_table, "Table 3's protocol lever by lever, against each decoder's weight-bandwidth floor"),
     ):
         runs = measurement_runs(kind)
         if not runs:
-            say(f"no {kind} results: run `lionrepro {kind}` (or benchmarks/gpu.sh on a GPU); tables/{kind}.* skipped")
+            how = (
+                "benchmarks/gpu.sh on a GPU"
+                if kind == "decode"
+                else f"`lionrepro {kind}` (or benchmarks/gpu.sh on a GPU)"
+            )
+            say(f"no {kind} results: run {how}; tables/{kind}_measured.* skipped")
             continue
         path, payload = runs[-1]
         headers, rows = render(payload)

@@ -23,7 +23,7 @@ import torch
 from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
-from lionrepro.speed.latency import Timer, free_memory, summary
+from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.static_decoding import LEVERS, StaticGreedyDecoder
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
@@ -226,17 +226,30 @@ def run_decode(
 
 def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Per model and lever: s/sample at batch 1, ms per token, times the published and measured floors, RTFx."""
-    headers = ["model", "lever", "s/sample (batch 1)", "ms/token", "x floor (published)", "x floor (copy)", "RTFx"]
+    device = results.get("device_name", results.get("device_type", "?"))
+    headers = [
+        "model",
+        "paper s/sample (RTX PRO 4500)",
+        "lever",
+        f"s/sample, batch 1 ({device})",
+        "ms/token",
+        "x floor (published)",
+        "x floor (copy)",
+        f"RTFx (batch {results['settings']['batch_size']})",
+    ]
     rows: list[list[Any]] = []
     for name, model in results["models"].items():
+        paper_s = paper_latency(model.get("paper_model", ""))
+        paper_cell = f"{paper_s['mean']:.4f} ± {paper_s['std']:.4f}" if paper_s else "-"
         for lever, entry in model.get("levers", {}).items():
             if entry["status"] != "ok":
-                rows.append([name, lever, f"error: {entry['error']}", "", "", "", ""])
+                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", ""])
                 continue
             over = entry["over_floor"]
             rows.append(
                 [
                     name,
+                    paper_cell,
                     lever,
                     f"{entry['latency_s']['mean']:.4f} ± {entry['latency_s']['std']:.4f}",
                     f"{entry['per_token_s'] * 1e3:.3f}",
@@ -246,5 +259,5 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                 ]
             )
         if model.get("status") == "error":
-            rows.append([name, "-", f"error: {model['error']}", "", "", "", ""])
+            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", ""])
     return headers, rows
