@@ -105,6 +105,8 @@ def test_config_rejects_unknown_settings_and_counts_epochs():
     with pytest.raises(ValueError, match="unknown training settings"):
         TrainConfig.from_section({"steps": 3, "learning_rate": 1e-3})
     assert TrainConfig.from_section({"epochs": 2.0, "batch_size": 4, "grad_accum": 2}).total_steps(17) == 4
+    # batch_size is per process: two processes take 8 rows a micro-batch, so an epoch of 17 rows has 2
+    assert TrainConfig.from_section({"epochs": 2.0, "batch_size": 4, "grad_accum": 2}).total_steps(17, 2) == 2
     assert TrainConfig.from_section({"steps": 10}, steps=None, lr=0.5) == TrainConfig(steps=10, lr=0.5)
 
 
@@ -188,6 +190,8 @@ def test_torchrun_two_processes_shard_batches_and_keep_identical_weights(base, r
         str(out),
         "--device",
         "cpu",
+        "--batch-size",
+        "2",
         "--quiet",
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -195,11 +199,12 @@ def test_torchrun_two_processes_shard_batches_and_keep_identical_weights(base, r
     record = json.loads((out / "train.json").read_text())
     checksums = record["result"]["weight_checksums"]
     assert record["result"]["world_size"] == 2 and len(checksums) == 2 and checksums[0] == checksums[1]
+    assert record["result"]["fingerprint"]["settings"]["processes"] == 2  # the global batch depends on it
     assert checksums[0] == weight_checksum(load_checkpoint(out / "model")[0])
     targets = record["provenance"]["training_targets"]
     assert targets["naming_a_language"] == 0 and list(targets["prefixes"]) == ["language None"]
 
-    # one process on the whole of every batch computes the losses of two processes on half of it each
+    # batch_size is per process: one process with 4 rows a batch computes the losses of two processes with 2 each
     model, processor = load_checkpoint(base)
     train(TrainConfig(**settings, device="cpu", progress=False), model, processor, rows, tmp_path / "single")
     two = [json.loads(line)["loss"] for line in (out / CURVE).read_text().splitlines()]

@@ -7,11 +7,12 @@ A plain torch loop rather than transformers' Trainer, because what the experimen
   leaves the previous one intact;
 - equal budgets between experiments: the schedule is fixed in optimizer steps (deterministic), and `max_minutes`
   stops a run whose steps take longer than planned (the result says which of the two ended it);
-- the same arithmetic on one process or several: `batch_size` is the global micro-batch; under `torchrun` each
-  process takes its own shard (rows rank, rank + world, ...) of every batch, and the loss is the sum over all
-  supervised tokens of the accumulation window on all processes divided by their number, so DDP's gradient average
-  equals the single-process gradient; the weights stay identical on every process, which the end of a run verifies
-  with a checksum per process;
+- the same arithmetic on one process or several: `batch_size` is the micro-batch of each process, as upstream
+  qwen-asr's `--batch_size` (transformers' `per_device_train_batch_size`), so N processes draw global batches of N x
+  batch_size rows and process `rank` takes rows rank, rank + N, ... of each; the loss is the sum over all supervised
+  tokens of the accumulation window on all processes divided by their number, so DDP's gradient average equals one
+  process's gradient on the global batch; the weights stay identical on every process, which the end of a run
+  verifies with a checksum per process;
 - a NaN or infinite loss (or gradient norm) stops the run before the optimizer applies it, naming the step.
 
 Batches are length-bucketed (rows of similar duration together, less padding); an optional curriculum takes the
@@ -50,6 +51,7 @@ from lionrepro.asr.device import select_device
 from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 from lionrepro.asr.spec_augment import SpecAugment
+from lionrepro.errors import UserError
 
 CURVE = "curve.jsonl"
 CHECKPOINTS = "checkpoints"
@@ -64,7 +66,7 @@ class TrainConfig:
 
     steps: int = 0  # optimizer steps, the schedule's length; 0: from `epochs`
     epochs: float = 0.0  # used when steps is 0
-    batch_size: int = 16  # rows per micro-batch over all processes (divisible by the number of processes)
+    batch_size: int = 16  # rows per micro-batch on each process (per device); the global one is x the processes
     grad_accum: int = 1  # micro-batches per optimizer step
     lr: float = 1e-3
     warmup_ratio: float = 0.02  # share of the steps with a linear warm-up from 0
@@ -96,12 +98,12 @@ class TrainConfig:
             values["betas"] = tuple(values["betas"])
         return cls(**values)
 
-    def total_steps(self, rows: int) -> int:
+    def total_steps(self, rows: int, processes: int = 1) -> int:
         if self.steps > 0:
             return self.steps
         if self.epochs <= 0:
             raise ValueError("set `steps` or `epochs` to a positive number")
-        return max(1, math.ceil(self.epochs * (rows // self.batch_size) / self.grad_accum))
+        return max(1, math.ceil(self.epochs * (rows // (self.batch_size * processes)) / self.grad_accum))
 
 
 # Settings that do not change the weights: they may change between a run and its resumption, and a result made
@@ -166,10 +168,15 @@ class _Process:
         return self.rank == 0
 
 
+def processes() -> int:
+    """How many processes this job has (`torchrun` sets WORLD_SIZE; 1 without it)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 @contextlib.contextmanager
 def _process_group(request: str) -> Iterator[_Process]:
     """This process's place in a `torchrun` job (a group of one without it): gloo on CPU, NCCL on CUDA."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = processes()
     device = select_device(request, int(os.environ.get("LOCAL_RANK", "0")))
     if world_size == 1:
         yield _Process(0, 1, device)
@@ -206,14 +213,15 @@ def epoch_batches(
     return batches[rng.permutation(count)]
 
 
-def _batch_stream(rows: list[dict], config: TrainConfig, start: int) -> Iterator[np.ndarray]:
-    """Global batches (row indices) from micro-batch `start` on, epoch after epoch."""
+def _batch_stream(rows: list[dict], config: TrainConfig, start: int, world_size: int) -> Iterator[np.ndarray]:
+    """Global batches (row indices, `batch_size` per process) from micro-batch `start` on, epoch after epoch."""
     durations = np.array([row["duration"] for row in rows], dtype=np.float64)
-    per_epoch = len(rows) // config.batch_size
+    size = config.batch_size * world_size
+    per_epoch = len(rows) // size
     epoch, index = divmod(start, per_epoch)
     while True:
         batches = epoch_batches(
-            durations, config.batch_size, config.seed, epoch, config.bucket_batches, config.curriculum and epoch == 0
+            durations, size, config.seed, epoch, config.bucket_batches, config.curriculum and epoch == 0
         )
         yield from batches[index:]
         epoch, index = epoch + 1, 0
@@ -252,14 +260,17 @@ def _all_gather(process: _Process, value: Any) -> list[Any]:
 
 
 def run_fingerprint(config: TrainConfig, rows: list[dict], model: torch.nn.Module) -> dict[str, Any]:
-    """What a run's weights depend on, besides the code: the settings that shape them, the rows (ids, texts and
-    durations, in order) and the weights it starts from. A checkpoint resumes only a run with the same fingerprint,
-    and a finished run is reused only for one."""
+    """What a run's weights depend on, besides the code: the settings that shape them, the number of processes (the
+    global batch is `batch_size` x processes; named only when there are several, so that single-process fingerprints
+    stay as recorded), the rows (ids, texts and durations, in order) and the weights it starts from. A checkpoint
+    resumes only a run with the same fingerprint, and a finished run is reused only for one."""
     settings = {
         k: v
         for k, v in dataclasses.asdict(config).items()
         if k not in NOT_RESULT_AFFECTING and not (k in _ADDED_LATER and v == _ADDED_LATER[k])
     }
+    if processes() > 1:
+        settings["processes"] = processes()
     lines = (json.dumps([row["id"], row["text"], row["duration"]], ensure_ascii=False) for row in rows)
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     return {
@@ -375,7 +386,7 @@ def _shards(
         tensors = collate(mine, processor, tags=config.tags)
         if augment is not None:
             features, mask = tensors["input_features"], tensors["input_features_mask"]
-            positions = range(process.rank, config.batch_size, process.world_size)
+            positions = range(process.rank, len(batch), process.world_size)
             tensors["input_features"] = augment(features, mask, config.seed, first_micro_batch + offset, positions)
         if config.ctc_weight > 0:
             tensors.update(ctc_targets(mine, processor.tokenizer))
@@ -442,7 +453,7 @@ class _Session:
         self, config: TrainConfig, model: torch.nn.Module, processor: Any, rows: list[dict], out_dir: Path
     ) -> None:
         self.config, self.model, self.processor, self.rows, self.out_dir = config, model, processor, rows, out_dir
-        self.steps = config.total_steps(len(rows))
+        self.steps = config.total_steps(len(rows), processes())
         # what the optimizer trains: the model, or the model with a CTC head beside it (never saved in `model/`)
         self.auxiliary: HybridCtcAttention | None = None
         self.trainable = model
@@ -470,7 +481,7 @@ class _Session:
         """One optimizer step over a window of global batches; its line of the curve (wall time not yet set)."""
         config = self.config
         shards = _shards(self.rows, window, self.processor, config, process, self.progress.micro_batches)
-        loss, ctc, tokens = _accumulate(net, shards, process, config.ctc_weight, config.batch_size * len(window))
+        loss, ctc, tokens = _accumulate(net, shards, process, config.ctc_weight, sum(len(batch) for batch in window))
         step = self.progress.step + 1
         for what, value in (("loss", loss), ("CTC loss", ctc)):
             if value is not None and not math.isfinite(value):
@@ -527,7 +538,7 @@ def _loop(session: _Session, process: _Process) -> tuple[str, float | None]:
     net = session.trainable
     if process.world_size > 1:
         net = DistributedDataParallel(net, device_ids=[process.device] if process.device.type == "cuda" else None)
-    batches = _batch_stream(session.rows, config, progress.micro_batches)
+    batches = _batch_stream(session.rows, config, progress.micro_batches, process.world_size)
     curve = _open_curve(session.out_dir / CURVE, progress.step) if process.main else None
     show = config.progress and process.main
     bar = tqdm(total=session.steps, initial=progress.step, disable=not show, unit="step")
@@ -565,10 +576,10 @@ def train(config: TrainConfig, model: torch.nn.Module, processor: Any, rows: lis
     """
     out_dir = Path(out_dir)
     with _process_group(config.device) as process:
-        if config.batch_size % process.world_size or len(rows) < config.batch_size:
-            raise ValueError(
-                f"batch_size {config.batch_size} must be a multiple of the {process.world_size} processes and at "
-                f"most the {len(rows)} rows"
+        if len(rows) < config.batch_size * process.world_size:
+            raise UserError(
+                f"{len(rows)} rows cannot fill one global batch of {config.batch_size} per process x "
+                f"{process.world_size} processes"
             )
         torch.manual_seed(config.seed)
         random.seed(config.seed)

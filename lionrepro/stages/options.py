@@ -16,7 +16,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="optimizer steps (default: the profile's)")
     parser.add_argument("--max-minutes", type=float, help="wall-clock budget, 0 for none (default: the profile's)")
     parser.add_argument("--lr", type=float, help="peak learning rate (default: the profile's)")
-    parser.add_argument("--batch-size", type=int, help="rows per micro-batch over all processes")
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per micro-batch on each process (per device, as upstream qwen-asr)"
+    )
     parser.add_argument("--seed", type=int, help="seed (default: the profile's)")
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
