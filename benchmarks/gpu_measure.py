@@ -19,6 +19,7 @@ from tabulate import tabulate
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, run_decode
 from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
 from lionrepro.speed.measurement_run import run_measurement
+from lionrepro.speed.static_decoding import LEVERS
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=5)
     parser.add_argument("--decode-clips", type=int, default=10, help="batch-1 clips per model and lever")
     parser.add_argument("--decode-batch-size", type=int, default=64)
+    parser.add_argument("--decode-batches", type=int, default=2)
+    parser.add_argument("--decode-models", nargs="*", default=list(DecodeSettings.models))
+    parser.add_argument("--decode-levers", nargs="*", default=list(DecodeSettings.levers), choices=LEVERS)
     parser.add_argument("--skip", nargs="*", default=[], choices=["decode", "speed", "cost"])
     parser.add_argument(
         "--smoke-dtype", default="float32", choices=["float32", "bfloat16"], help="bf16 is very slow on a CPU"
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         device, layers, dtype = "cpu", (1, 1), args.smoke_dtype
         args.new_tokens, args.clips, args.warmup, args.batch_size, args.batches = 3, 2, 1, 2, 1
         args.train_batch_size, args.train_steps = 2, 1
-        args.decode_clips, args.decode_batch_size = 2, 2
+        args.decode_clips, args.decode_batch_size, args.decode_batches = 2, 2, 1
     else:
         if not torch.cuda.is_available():
             print("no CUDA device: use --smoke for the CPU check", file=sys.stderr)
@@ -64,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = DecodeSettings(
             device=device,
             dtype=dtype,
+            models=tuple(args.decode_models),
+            levers=tuple(args.decode_levers),
             clips=args.decode_clips,
             batch_size=args.decode_batch_size,
+            batches=args.decode_batches,
             layers=layers,
             max_tokens=4 if args.smoke else None,
         )

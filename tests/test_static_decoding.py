@@ -10,7 +10,7 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
-from lionrepro.speed.static_decoding import StaticGreedyDecoder, fused_pieces, prompt_masks
+from lionrepro.speed.static_decoding import StaticGreedyDecoder, fused_pieces, gqa_decode_attention, prompt_masks
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
 
 TINY = architectures.TINY.name
@@ -39,14 +39,35 @@ def test_a_single_token_and_a_nonsense_length(tiny_qwen):
         StaticGreedyDecoder(tiny_qwen, inputs, 0, graph=False)
 
 
+def test_grouped_query_decode_attention_decodes_the_same(tiny_qwen):
+    assert tiny_qwen.config.text_config.num_key_value_heads < tiny_qwen.config.text_config.num_attention_heads
+    inputs = architectures.make_inputs(TINY, [2.0, 4.5, 3.0], seed=2)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False)()
+    assert torch.equal(StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False, gqa=True)(), plain)
+    assert tiny_qwen.config.text_config._attn_implementation == "sdpa"  # restored after the steps
+
+
+def test_grouped_query_attention_equals_repeated_heads():
+    torch.manual_seed(0)
+    query, key, value = torch.randn(3, 8, 1, 16), torch.randn(3, 2, 9, 16), torch.randn(3, 2, 9, 16)
+    mask = torch.rand(3, 1, 1, 9) > 0.3
+    mask[..., 0] = True
+    module = torch.nn.Module()
+    module.num_key_value_groups, module.is_causal, module.training = 4, False, False
+    ours, _ = gqa_decode_attention(module, query, key, value, mask, scaling=0.25)
+    repeated = [t.repeat_interleave(4, dim=1) for t in (key, value)]
+    expected = torch.nn.functional.scaled_dot_product_attention(query, *repeated, attn_mask=mask, scale=0.25)
+    torch.testing.assert_close(ours, expected.transpose(1, 2))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["whisper-large-v3-turbo", "meralion-2-10b-asr"])
 def test_static_decoding_matches_generate_for_the_other_families(name):
     model = architectures.build(name, num_layers_override=(1, 1))
     inputs = architectures.make_inputs(name, [2.0, 4.0], seed=1)
-    assert torch.equal(
-        StaticGreedyDecoder(model, inputs, 4, graph=False)(), architectures.generate_fixed(model, inputs, 4)
-    )
+    expected = architectures.generate_fixed(model, inputs, 4)
+    assert torch.equal(StaticGreedyDecoder(model, inputs, 4, graph=False)(), expected)
+    assert torch.equal(StaticGreedyDecoder(model, inputs, 4, graph=False, gqa=True)(), expected)
 
 
 @pytest.mark.slow

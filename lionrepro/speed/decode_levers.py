@@ -47,14 +47,18 @@ class DecodeSettings:
     batches: int = 1
     layers: tuple[int, int] | None = None  # fewer layers (smoke runs); None: full depth
     max_tokens: int | None = None  # cap on each clip's tokens (smoke runs); None: the protocol's lengths
+    sort_batches: bool = True  # batch clips of similar duration together, as an evaluation does
     seed: int = 0
 
     def clips_and_batches(self) -> tuple[list[Clip], list[list[Clip]]]:
-        """The batch-1 clips and the batches, each clip's tokens capped by `max_tokens`."""
+        """The batch-1 clips and the batches (of similar durations when sorted), tokens capped by `max_tokens`."""
         clips = protocol_clips(max(self.clips, self.batch_size * self.batches), self.seed)
         if self.max_tokens:
             clips = [replace(c, tokens=min(c.tokens, self.max_tokens)) for c in clips]
-        batches = [clips[k * self.batch_size : (k + 1) * self.batch_size] for k in range(self.batches)]
+        pool = clips[: self.batch_size * self.batches]
+        if self.sort_batches:
+            pool = sorted(pool, key=lambda c: c.duration_s)
+        batches = [pool[k * self.batch_size : (k + 1) * self.batch_size] for k in range(self.batches)]
         return clips[: self.clips], batches
 
 
@@ -100,7 +104,7 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
         prefill = timer(lambda: architectures.generate_fixed(model, inputs, 1))
         return {"total_s": total, "prefill_s": prefill, "per_token_s": (total - prefill) / max(tokens - 1, 1)}
     graph = device.type == "cuda"
-    decoder = StaticGreedyDecoder(model, inputs, tokens, graph=graph, fused=lever == "graph+fused")
+    decoder = StaticGreedyDecoder(model, inputs, tokens, graph=graph, fused="fused" in lever, gqa="gqa" in lever)
     decoder()  # warm up, compile and capture
     prefill = timer(decoder.prefill)
     decode = timer(decoder.decode)
@@ -132,7 +136,7 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
         "levers": {},
     }
     try:
-        levers = [lever for lever in settings.levers if lever != "graph+fused" or name in settings.fused_models]
+        levers = [lever for lever in settings.levers if "fused" not in lever or name in settings.fused_models]
         for lever in levers:
             began = time.perf_counter()
             try:
