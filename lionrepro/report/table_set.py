@@ -20,7 +20,7 @@ from lionrepro.report.table_rendering import (
     table1_balanced,
     tiny_table2,
 )
-from lionrepro.speed.decode_levers import decode_table
+from lionrepro.speed.decode_levers import decode_table, newest_per_lever
 from lionrepro.speed.latency import speed_table
 from lionrepro.speed.training_cost import cost_table
 
@@ -51,7 +51,8 @@ def every_table(seed: int, say: Callable[[str], None] = print) -> list[Table]:
 
 
 def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
-    """Our speed and cost measurements beside the paper's Tables 3 and 4, from the newest results of each kind."""
+    """Our speed and cost measurements beside the paper's Tables 3 and 4, from the newest results of each kind (the
+    decode levers from every GPU run, each row from the newest run that measured it)."""
     built = []
     for kind, render, title in (
         ("speed", speed_table, "Table 3 beside our latency measurement (same architectures, random weights)"),
@@ -67,8 +68,15 @@ def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
             )
             say(f"no {kind} results: run {how}; tables/{kind}_measured.* skipped")
             continue
-        path, payload = runs[-1]
-        headers, rows = render(payload)
-        source = f"{path} ({payload['provenance']['device']}, commit {payload['provenance']['commit'][:12]})"
+        if kind == "decode":  # levers were measured over several GPU runs: each row from the newest that has it
+            runs = [run for run in runs if run[1].get("device_type") == "cuda"] or runs[-1:]
+            headers, rows = render(newest_per_lever(runs))
+        else:
+            runs = runs[-1:]
+            headers, rows = render(runs[0][1])
+        source = "; ".join(
+            f"{path} ({payload['provenance']['device']}, commit {payload['provenance']['commit'][:12]})"
+            for path, payload in runs
+        )
         built.append(Table(f"{kind}_measured", title, headers, [[str(c) for c in r] for r in rows], source))
     return built

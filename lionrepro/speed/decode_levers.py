@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -228,8 +229,22 @@ def run_decode(
     return results
 
 
+def newest_per_lever(runs: list[tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
+    """One results dict holding each (model, lever) from the newest of `runs` (oldest first) that measured it, each
+    entry naming its run (`source`) and batching: a later run of some models or levers hides none of the others."""
+    merged: dict[str, Any] = {"device_name": runs[-1][1].get("device_name", "?"), "models": {}}
+    for source, run in runs:
+        for name, model in run["models"].items():
+            target = merged["models"].setdefault(name, {"levers": {}})
+            target.update({k: v for k, v in model.items() if k != "levers"})
+            for lever, entry in model.get("levers", {}).items():
+                target["levers"][lever] = entry | {"source": str(source), "settings": run["settings"]}
+    return merged
+
+
 def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Per model and lever: s/sample at batch 1, ms per token, times the published and measured floors, RTFx."""
+    """Per model and lever: s/sample at batch 1, ms per token, times the published and measured floors, RTFx (with
+    its batching), and the run it comes from when the results merge several (`newest_per_lever`)."""
     device = results.get("device_name", results.get("device_type", "?"))
     headers = [
         "model",
@@ -239,17 +254,22 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         "ms/token",
         "x floor (published)",
         "x floor (copy)",
-        f"RTFx (batch {results['settings']['batch_size']})",
+        "RTFx (batching)",
+        "run",
     ]
     rows: list[list[Any]] = []
     for name, model in results["models"].items():
         paper_s = paper_latency(model.get("paper_model", ""))
         paper_cell = f"{paper_s['mean']:.4f} ± {paper_s['std']:.4f}" if paper_s else "-"
         for lever, entry in model.get("levers", {}).items():
+            source = Path(entry["source"]).parent.name if "source" in entry else "-"
             if entry["status"] != "ok":
-                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", ""])
+                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", "", source])
                 continue
             over = entry["over_floor"]
+            settings = entry.get("settings", results.get("settings", {}))
+            order = "sorted" if settings.get("sort_batches") else "as drawn"
+            batching = f"{settings.get('batches', 1)} x {entry['batched']['batch_size']}, {order}"
             rows.append(
                 [
                     name,
@@ -259,9 +279,10 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                     f"{entry['per_token_s'] * 1e3:.3f}",
                     f"{over['published']:.2f}" if "published" in over else "-",
                     f"{over['measured_copy']:.2f}",
-                    f"{entry['batched']['rtfx']:.0f}",
+                    f"{entry['batched']['rtfx']:.0f} ({batching})",
+                    source,
                 ]
             )
         if model.get("status") == "error":
-            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", ""])
+            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", "", "-"])
     return headers, rows
