@@ -197,11 +197,12 @@ def test_a_finished_run_of_other_inputs_is_refused_not_reused(world, summary, tm
             main(["--profile", str(changed), "experiments", "--quiet", "--only", "recipe"])
 
 
-def test_unknown_runs_and_a_missing_base_are_refused(world, tmp_path):
+def test_unknown_runs_and_a_missing_base_are_refused(world, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(world["results"]))
     with pytest.raises(SystemExit, match="unknown experiments"):
         main(["--profile", str(world["profile"]), "experiments", "--only", "nope"])
-    with pytest.raises(SystemExit, match="no base checkpoint"):
-        main(["--profile", str(world["profile"]), "experiments", "--base", str(tmp_path)])
+    assert main(["--profile", str(world["profile"]), "experiments", "--base", str(tmp_path)]) == 2
+    assert f"no base checkpoint: --base {tmp_path}: {tmp_path} holds no weights file" in capsys.readouterr().err
 
 
 def test_measured_claims_read_the_summary(world, summary, monkeypatch):

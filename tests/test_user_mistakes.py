@@ -9,6 +9,7 @@ import json
 import pytest
 import torch
 
+from lionrepro.provenance import REPO_ROOT
 from lionrepro.stages.cli import STAGES, main
 
 BASE = "models/tiny-base/model"
@@ -60,7 +61,7 @@ def manifest(tmp_path):
         (["evaluate", "--checkpoint", "no-such-model", "--manifest", "m.jsonl"], "no checkpoint at no-such-model"),
         (["train", "--base", "no-such-model", "--manifest", "m.jsonl"], "no checkpoint at no-such-model"),
         (["pretrain-base", "--manifest", "missing.jsonl", "--text-manifest", "missing.jsonl"], "does not exist"),
-        (["experiments", "--base", "no-such-model"], "no base checkpoint at no-such-model"),
+        (["experiments", "--base", "no-such-model"], "no base checkpoint: no checkpoint at no-such-model"),
     ],
 )
 def test_a_missing_manifest_or_checkpoint(argv, expected, capsys, tmp_path, monkeypatch):
@@ -105,3 +106,53 @@ def test_no_gpu_where_one_is_asked_for(argv, capsys, manifest, tmp_path):
     argv = [arg.format(manifest=manifest, out=tmp_path / "out") for arg in argv]
     code, message = _answer(argv, capsys)
     _one_line(code, message, "--device cuda asks for a GPU", "sees none here")
+
+
+# The paper profile where nothing is present: no corpus, no checkpoint in the (empty) Hugging Face cache, no GPU
+# (`train` and `experiments` need all three, and name every one that is missing at once).
+PAPER_WITH_NOTHING = [
+    (["data"], ["pass --corpora-dir ROOT"]),
+    (["data", "--corpora-dir", "corpora"], ["none of the 12 corpora asked for is under corpora", "REPRODUCE.md"]),
+    (["data", "--corpora-dir", "corpora", "--datasets", "en/Nope"], ["unknown datasets ['en/Nope']"]),
+    (["balance", "results/paper/data/manifests/train.jsonl", "--out", "b.jsonl"], ["does not exist"]),
+    (
+        ["train"],
+        [
+            "no base checkpoint: [pretrain] base Qwen/Qwen3-ASR-1.7B-hf: not a folder",
+            "not in the local Hugging Face cache",
+            "run `lionrepro --profile paper data --corpora-dir ROOT` first",
+            "no GPU",
+            "pass --device cpu",
+        ],
+    ),
+    (["train", "--base", "Qwen/Qwen3-ASR-0.6B-hf", "--device", "cpu"], ["--base Qwen/Qwen3-ASR-0.6B-hf: not a folder"]),
+    (["evaluate", "--model", "Qwen/Qwen3-ASR-1.7B-hf"], ["summary.json not found", "lionrepro data"]),
+    (["evaluate", "--model", "Qwen/Qwen3-ASR-1.7B-hf", "--manifest", "m.jsonl"], ["not in the local Hugging Face"]),
+    (["experiments"], ["no base checkpoint: [pretrain] base", "no manifests", "no GPU"]),
+    (["experiments", "--base", BASE, "--device", "cpu"], ["no manifests: results/paper/data/summary.json not found"]),
+]
+
+
+@NO_GPU
+@pytest.mark.parametrize(("argv", "expected"), PAPER_WITH_NOTHING, ids=[" ".join(a) for a, _ in PAPER_WITH_NOTHING])
+def test_the_paper_profile_with_nothing_present(argv, expected, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIONREPRO_RESULTS", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    (tmp_path / "m.jsonl").write_text("")
+    argv = [str(REPO_ROOT / BASE) if arg == BASE else arg for arg in argv]
+    code, message = _answer(["--profile", "paper", *argv], capsys)
+    _one_line(code, message, *expected)
+
+
+def test_the_paper_profile_without_a_train_split_names_the_missing_manifest(capsys, tmp_path, monkeypatch):
+    """A data record of test sets only (`--splits test`) has no training manifest to fine-tune on."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIONREPRO_RESULTS", raising=False)
+    record = tmp_path / "results" / "paper" / "data" / "summary.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"manifests": {"test": str(tmp_path / "test.jsonl")}, "balanced_manifest": None}))
+    (tmp_path / "test.jsonl").write_text("")
+    code, message = _answer(["--profile", "paper", "experiments", "--base", str(REPO_ROOT / BASE), "--device", "cpu"],
+                            capsys)  # fmt: skip
+    _one_line(code, message, "no train, balanced manifest in results/paper/data/summary.json", "--corpora-dir ROOT")

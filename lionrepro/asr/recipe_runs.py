@@ -14,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lionrepro.asr.backends.source import resolve
 from lionrepro.asr.evaluation import RESULTS_FILE, score_checkpoint
 from lionrepro.asr.finetuning import RECORD, run_training
 from lionrepro.asr.model import load_checkpoint
 from lionrepro.asr.training_loop import FINAL_MODEL, NOT_RESULT_AFFECTING, TrainConfig, run_fingerprint
 from lionrepro.corpora.lion12.build import NOT_TABLE1_AFFECTING
 from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
-from lionrepro.fingerprints import differences, file_sha256
+from lionrepro.fingerprints import differences
 from lionrepro.provenance import read_json, results_dir
 
 BASE = "base"
@@ -31,6 +32,16 @@ SUMMARY = "summary.json"
 # `[evaluate]` settings that leave every hypothesis as it is (batched decoding equals one at a time:
 # tests/test_evaluate.py)
 _NOT_SCORE_AFFECTING = ("batch_size",)
+
+
+def weights_sha256(checkpoint: Path) -> str:
+    """The sha256 of a checkpoint's weights: of its `model.safetensors` when that is its one weights file (this
+    project's checkpoints, and what every record so far names), else the digest over each weights file's name and
+    sha256 (a released checkpoint in shards)."""
+    source = resolve(str(checkpoint))
+    if list(source.weights) == ["model.safetensors"]:
+        return source.weights["model.safetensors"]
+    return source.weights_sha256
 
 
 def experiments_dir() -> Path:
@@ -65,7 +76,7 @@ def experiment_inputs(
             {
                 "profile": {"seed": profile["seed"], **sections},
                 "manifests": manifests,
-                "base_sha256": file_sha256(base / "model.safetensors"),
+                "base_sha256": weights_sha256(base),
             }
         )
     )
@@ -140,7 +151,7 @@ def score_run(
     same test manifest content and the same decoding settings that shape hypotheses."""
     section = profile.get("evaluate", {})
     inputs = {
-        "checkpoint_sha256": file_sha256(checkpoint / "model.safetensors"),
+        "checkpoint_sha256": weights_sha256(checkpoint),
         "manifest_sha256": manifest_fingerprint(test_manifest),
         "evaluate": json.loads(json.dumps({k: v for k, v in section.items() if k not in _NOT_SCORE_AFFECTING})),
     }

@@ -22,7 +22,7 @@ def data_summary() -> dict[str, Any]:
     """The record `lionrepro data` wrote; stops with what to run when there is none."""
     path = data_record_path()
     if not path.exists():
-        raise SystemExit(f"{path} not found: run `lionrepro data` or pass --manifest")
+        raise SystemExit(f"{path} not found: run `lionrepro data` (with the same --profile) or pass --manifest")
     return read_json(path)
 
 

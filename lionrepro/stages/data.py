@@ -20,6 +20,8 @@ from lionrepro.config import load_profile
 from lionrepro.corpora import balanced_sampling, real_corpora
 from lionrepro.corpora.data_record import paper_comparison_table, summary_table, write_data_record
 from lionrepro.corpora.ingest import summarise
+from lionrepro.corpora.layouts import expected_folder
+from lionrepro.corpora.registry import corpus
 from lionrepro.errors import UserError
 from lionrepro.provenance import results_dir
 
@@ -109,6 +111,15 @@ def _real(args: argparse.Namespace, profile: dict[str, Any]) -> int:
     splits = args.splits.split(",") if args.splits else list(paper.SPLITS)
     if set(splits) - set(paper.SPLITS):
         raise UserError(f"unknown splits {sorted(set(splits) - set(paper.SPLITS))}: use {','.join(paper.SPLITS)}")
+    unknown = sorted(set(keys) - set(real_corpora.ALL))
+    if unknown:
+        raise UserError(f"unknown datasets {unknown}: use Table 1's keys, e.g. {','.join(real_corpora.ALL[:3])}")
+    folders = [expected_folder(corpus(*key.split("/")), args.corpora_dir) for key in keys]
+    if not any(folder.is_dir() for folder in folders):
+        raise UserError(
+            f"none of the {len(keys)} corpora asked for is under {args.corpora_dir} (e.g. {folders[0]}): "
+            "REPRODUCE.md (Real corpora) gives each one's folder and where to download it"
+        )
     out = results_dir() / "data"
     started = time.perf_counter()
     built = real_corpora.build_real(

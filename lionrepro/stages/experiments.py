@@ -5,6 +5,12 @@ see lionrepro/asr/recipe_runs.py). `--only` trains the runs it names (the summar
 `summary.json` gathers every run's scores and the paired-bootstrap comparisons (lionrepro/claims/bootstrap.py) that
 the measured claims read, so that a difference is only called one when it is larger than the test sets' sampling
 noise.
+
+The base is `--base` (a folder in either Qwen3-ASR layout, or a hub id from the local Hugging Face cache), else the
+profile's `[pretrain] base` (the paper profile: a released Qwen3-ASR), else `model/` under its `[pretrain] out` (the
+tiny profile's own base). What the stage needs (base, manifests, a GPU where the profile trains on one) is checked
+first and answered in one line. A profile whose `[train]` gives `epochs` rather than `steps` trains every run for as
+many steps as those epochs of the recipe's balanced manifest: equal budgets whatever each run's rows.
 """
 
 from __future__ import annotations
@@ -14,28 +20,45 @@ import time
 from pathlib import Path
 
 from lionrepro.asr import recipe_runs
-from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.asr.training_loop import processes
 from lionrepro.claims.bootstrap import compare_runs
 from lionrepro.config import load_profile
 from lionrepro.corpora.data_record import data_summary
+from lionrepro.corpora.manifest import read_manifest
+from lionrepro.errors import UserError
 from lionrepro.provenance import provenance, write_json_atomic
+from lionrepro.stages import preflight
 from lionrepro.stages.options import add_training_arguments, training_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--base", type=Path, help="base checkpoint (default: model/ under the profile's [pretrain] out)"
+        "--base",
+        help="base checkpoint: a folder (either Qwen3-ASR layout) or a hub id from the local Hugging Face cache "
+        "(default: the profile's [pretrain] base, else model/ under its [pretrain] out)",
     )
     parser.add_argument("--only", nargs="+", metavar="RUN", help="run only these experiments (default: all)")
     add_training_arguments(parser)  # the same settings for every run; --out defaults to RESULTS/experiments
 
 
+def _recipe_steps(profile: dict, args: argparse.Namespace, data: dict) -> int | None:
+    """The steps of `[train] epochs` over the recipe's balanced manifest, for every run (None when `[train]` gives
+    steps): a run on natural proportions, or on three languages, then has the recipe's budget, not its own epoch's."""
+    config = training_config(profile["train"], args, profile)
+    if config.steps > 0:
+        return None
+    return config.total_steps(len(read_manifest(Path(data["balanced_manifest"]))), processes())
+
+
 def run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
-    section = profile["experiments"]
-    base = args.base or Path(profile["pretrain"]["out"]) / FINAL_MODEL
-    if not (base / "model.safetensors").exists():
-        raise SystemExit(f"no base checkpoint at {base}: run `lionrepro pretrain-base` or pass --base")
+    section = profile.get("experiments")
+    if not section:
+        raise UserError(f"profile {profile['name']!r} has no [experiments] section: see the tiny profile's")
+    source = preflight.check(
+        args.profile, profile, base=args.base, splits=("train", "balanced", "test"), device=args.device
+    )
+    base = source.folder
     runs = section["runs"]
     chosen = args.only or list(runs)
     unknown = sorted(set(chosen) - set(runs))
@@ -44,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     root = args.out or recipe_runs.experiments_dir()
     started = time.perf_counter()
     data = data_summary()
+    steps = args.steps or _recipe_steps(profile, args, data)
     entries = recipe_runs.run_all(
         runs,
         chosen,
-        lambda run: training_config(profile["train"], args, profile, tags=run["tags"]),
+        lambda run: training_config(profile["train"], args, profile, tags=run["tags"], steps=steps),
         profile,
         base,
         root,
@@ -56,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     summary = {
-        "provenance": provenance(profile=profile["name"], seed=profile["seed"], stage="experiments", base=str(base)),
+        "provenance": provenance(
+            profile=profile["name"],
+            seed=profile["seed"],
+            stage="experiments",
+            base=str(base),
+            base_source=source.record(),
+        ),
         "inputs": recipe_runs.experiment_inputs(
             profile, data, base, {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
         ),

@@ -50,9 +50,9 @@ def _sha256(path: Path) -> str:
     return file_sha256(path)
 
 
-def resolve(model: str) -> ModelSource:
+def resolve(model: str, option: str = "--model") -> ModelSource:
     """The folder `model` names, or the cached snapshot of the hub id `model` (offline); a UserError saying how to
-    get it when it is neither."""
+    get it when it is neither. `option` names where the user gave it (`--model`, `--base`, `[pretrain] base`)."""
     folder, revision = Path(model), None
     if not folder.is_dir():
         if model.count("/") != 1 or model.startswith((".", "/")):
@@ -61,11 +61,11 @@ def resolve(model: str) -> ModelSource:
             folder = Path(snapshot_download(model, local_files_only=True, cache_dir=os.environ.get("HF_HUB_CACHE")))
         except LocalEntryNotFoundError:
             raise UserError(
-                f"--model {model}: not a folder, and not in the local Hugging Face cache; download it first "
+                f"{option} {model}: not a folder, and not in the local Hugging Face cache; download it first "
                 f"(`hf download {model}` where the hub can be reached, then copy the cache here) or pass its folder"
             ) from None
         revision = folder.name
     weights = {path.name: _sha256(path) for pattern in _WEIGHTS for path in sorted(folder.glob(pattern))}
     if not weights:
-        raise UserError(f"--model {model}: {folder} holds no weights file ({', '.join(_WEIGHTS)})")
+        raise UserError(f"{option} {model}: {folder} holds no weights file ({', '.join(_WEIGHTS)})")
     return ModelSource(model, folder, revision, weights)
