@@ -164,3 +164,24 @@ def test_the_speedup_claim_reads_the_newest_gpu_decode_run(tmp_path, monkeypatch
     assert checks[0].value == pytest.approx(20.0) and "Other runs: 2.00x" in checks[0].detail
     write_json_atomic(tmp_path / "measured/c/decode_cuda.json", _decode_run(2.0, 0.5, "2026-03-01T00:00:00Z"))
     assert {c.verdict for c in protocol_speedup(Decimal(20), Decimal("0.1"))} == {FAILS}
+
+
+def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput():
+    from lionrepro.speed.decode_levers import newest_per_lever
+    from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget, test_audio_hours
+
+    older, newer = _decode_run(2.0, 1.0, "a"), _decode_run(2.0, 1.0, "b")
+    for run, rtfx in ((older, 100.0), (newer, 400.0)):
+        run["settings"] = {"batch_size": 64}
+        for model in run["models"].values():
+            for lever in model["levers"]:
+                model["levers"][lever] = model["levers"][lever] | {"batched": {"rtfx": rtfx, "batch_size": 64}}
+    del newer["models"][architectures.MERALION]  # a later run of some models hides none of the others
+    merged = newest_per_lever([("runs/old/decode_cuda.json", older), ("runs/new/decode_cuda.json", newer)])
+    rows = {tuple(r["models"]): r for r in evaluation_budget(merged)}
+    hours = test_audio_hours()
+    assert hours == pytest.approx(99.2, abs=0.05)  # Table 1's 12 test splits
+    assert rows[("Qwen3-ASR-1.7B", "Polyglot-Lion-1.7B")]["gpu_hours"] == pytest.approx(hours / 400)
+    assert rows[("MERaLiON-2-10B-ASR",)]["gpu_hours"] == pytest.approx(hours / 100)
+    headers, table = budget_table(merged)
+    assert len(table) == len(rows) + 1 and all(len(r) == len(headers) for r in table)

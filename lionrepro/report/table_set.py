@@ -21,6 +21,7 @@ from lionrepro.report.table_rendering import (
     tiny_table2,
 )
 from lionrepro.speed.decode_levers import decode_table, newest_per_lever
+from lionrepro.speed.evaluation_budget import budget_table
 from lionrepro.speed.latency import speed_table
 from lionrepro.speed.training_cost import cost_table
 
@@ -71,6 +72,16 @@ def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
         if kind == "decode":  # levers were measured over several GPU runs: each row from the newest that has it
             runs = [run for run in runs if run[1].get("device_type") == "cuda"] or runs[-1:]
             headers, rows = render(newest_per_lever(runs))
+            budget_headers, budget_rows = budget_table(newest_per_lever(runs))
+            built.append(
+                Table(
+                    "evaluation_budget",
+                    "What regenerating Table 2 takes: GPU-hours for the 12 test sets at the measured throughputs, disk",
+                    budget_headers,
+                    budget_rows,
+                    "; ".join(str(path) for path, _ in runs) + "; Table 1's test hours",
+                )
+            )
         else:
             runs = runs[-1:]
             headers, rows = render(runs[0][1])
