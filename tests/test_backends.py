@@ -10,6 +10,7 @@ import re
 import shutil
 
 import pytest
+import torch
 from backend_kit import clip_rows, drop_a_third, write_qwen2_5_omni, write_qwen2_audio, write_whisper
 from test_qwen3_asr_original import _original_layout
 
@@ -83,6 +84,13 @@ def test_each_family_transcribes_lion12_clips_through_its_backend(layout, checkp
         assert h["reference"] == row["text"] and isinstance(h["hypothesis"], str) and "written_language" in h
     described = backend.describe()
     assert described["prompt"] == backend.prompt.text and described["family"] == backend_family
+
+
+def test_a_backend_moved_to_bf16_transcribes_with_its_features_in_bf16(checkpoints, rows):
+    backend = load_backend(checkpoints["whisper"]).to(torch.device("cpu"), torch.bfloat16)
+    assert backend.model.dtype == torch.bfloat16
+    assert backend.batch(rows[:1])["input_features"].dtype == torch.bfloat16
+    assert len(transcribe(backend, rows[:1], 1, budget=BUDGET, progress=False)) == 1
 
 
 def test_qwen3_asr_parses_the_language_prefix_off(checkpoints, rows):

@@ -343,8 +343,9 @@ def score_checkpoint(
     torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
     backend = load_backend(source.folder)
     with hypothesis_log.process_group(device) as (_, _, chosen):
+        dtype = getattr(torch, section.get("gpu_dtype", "bfloat16")) if chosen.type == "cuda" else None
         return evaluate(
-            backend.to(chosen),
+            backend.to(chosen, dtype),
             rows,
             out,
             batch_size=batch_size or section.get("batch_size", 16),

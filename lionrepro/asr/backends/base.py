@@ -81,8 +81,9 @@ class Backend:
     def inputs(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def to(self, device: torch.device) -> Backend:
-        self.model = self.model.to(device)
+    def to(self, device: torch.device, dtype: torch.dtype | None = None) -> Backend:
+        """On `device`, in `dtype` when given (bf16 on a GPU: the published checkpoints' own precision)."""
+        self.model = self.model.to(device=device, dtype=dtype) if dtype else self.model.to(device)
         return self
 
     def batch(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
