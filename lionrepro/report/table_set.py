@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lionrepro.asr.checkpoints import evaluations
 from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
 from lionrepro.claims.measured import measurement_runs
 from lionrepro.claims.paper_arithmetic import table1_train_plan
 from lionrepro.claims.verdicts import claims_file, load_checks
 from lionrepro.corpora import balanced_sampling
-from lionrepro.provenance import read_json
+from lionrepro.provenance import read_json, results_dir
+from lionrepro.report.table2_measured import measured_table2
 from lionrepro.report.table_rendering import (
     Table,
     claims_table,
@@ -43,6 +45,14 @@ def every_table(seed: int, say: Callable[[str], None] = print) -> list[Table]:
         built.append(tiny_table2(summary, f"{experiments} ({prov['device']}, commit {prov['commit'][:12]})"))
     else:
         say(f"{experiments} not found: run `lionrepro experiments`; tables/table2_tiny.* not regenerated")
+    evaluated = evaluations(results_dir())
+    if evaluated:
+        built.append(measured_table2(evaluated))
+    else:
+        say(
+            f"no `evaluate` results of Table 2's released checkpoints under {results_dir() / 'evaluate'}: "
+            "tables/table2_measured.* not regenerated (`lionrepro --profile paper evaluate --model ID`)"
+        )
     verdicts = claims_file()
     if verdicts.exists():
         built.append(claims_table(load_checks(verdicts), str(verdicts)))
