@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import torch
@@ -190,3 +191,38 @@ def drop_a_third(folder: Path) -> list[str]:
     kept = {name: tensor for name, tensor in weights.items() if name not in dropped}
     save_file({**kept, "stray.weight": torch.zeros(2)}, folder / "model.safetensors", metadata={"format": "pt"})
     return dropped
+
+
+# The inverse of the Qwen3-ASR conversion (lionrepro.asr.qwen3_asr_original), as the original checkpoints name weights
+ORIGINAL_NAMES = (
+    ("model.multi_modal_projector.linear_1.", "thinker.audio_tower.proj1."),
+    ("model.multi_modal_projector.linear_2.", "thinker.audio_tower.proj2."),
+    ("model.language_model.", "thinker.model."),
+    ("lm_head.", "thinker.lm_head."),
+    ("model.audio_tower.", "thinker.audio_tower."),
+)
+
+
+def write_qwen3_asr_original(native: Path, folder: Path) -> Path:
+    """`native`'s Qwen3-ASR checkpoint in the original layout (`Qwen/Qwen3-ASR-*`, read by the `qwen-asr` package):
+    nested `thinker_config`, `thinker.*` weights, and the tokenizer files beside them, as the hub folders hold them."""
+    folder.mkdir(parents=True)
+    config = json.loads((native / "config.json").read_text())
+    audio = {**config["audio_config"], "model_type": "qwen3_asr_audio_encoder", "max_source_positions": 1500}
+    text = {**config["text_config"], "num_experts": 0, "mlp_only_layers": []}
+    thinker = {"audio_config": audio, "text_config": text, "audio_token_id": config["audio_token_id"],
+               "initializer_range": config["initializer_range"]}  # fmt: skip
+    outer = {k: v for k, v in config.items() if k not in ("audio_config", "text_config", "audio_token_id")}
+    (folder / "config.json").write_text(json.dumps({**outer, "thinker_config": thinker, "support_languages": ["en"]}))
+    weights = {}
+    for name, tensor in load_file(native / "model.safetensors").items():
+        for new, old in ORIGINAL_NAMES:
+            if name.startswith(new):
+                name = old + name[len(new) :]
+                break
+        weights[name] = tensor
+    save_file(weights, folder / "model.safetensors", metadata={"format": "pt"})
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(native / name, folder / name)
+    assert all(name.startswith("thinker.") for name in weights)
+    return folder

@@ -11,8 +11,14 @@ import shutil
 
 import pytest
 import torch
-from backend_kit import clip_rows, drop_a_third, write_qwen2_5_omni, write_qwen2_audio, write_whisper
-from test_qwen3_asr_original import _original_layout
+from backend_kit import (
+    clip_rows,
+    drop_a_third,
+    write_qwen2_5_omni,
+    write_qwen2_audio,
+    write_qwen3_asr_original,
+    write_whisper,
+)
 
 from lionrepro.asr.backends import family, load_backend
 from lionrepro.asr.evaluation import RESULTS_FILE, TokenBudget, transcribe
@@ -34,7 +40,7 @@ def _qwen3_native(folder):
 
 
 def _qwen3_original(folder):
-    _original_layout(BASE, folder)
+    write_qwen3_asr_original(BASE, folder)
     return folder
 
 

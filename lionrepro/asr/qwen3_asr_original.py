@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from filelock import FileLock
 from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer, Qwen3ASRConfig, Qwen3ASRForConditionalGeneration
 
@@ -110,10 +111,15 @@ def convert(source: Path, target: Path) -> Path:
 
 def converted(source: Path) -> Path:
     """The transformers layout of `source`, converted once and cached under `$LIONREPRO_CACHE/converted/<hash>`,
-    the hash over the source's config and weights."""
+    the hash over the source's config and weights. A lock makes the processes of a `torchrun` job, which all load
+    the base at once, convert it once: the others wait, then read it (without it, one process's conversion would
+    replace the folder under another that is reading it)."""
     digest = hashlib.sha256((Path(source) / "config.json").read_bytes())
     for shard in sorted(Path(source).glob("model*.safetensors")):
         digest.update(shard.read_bytes())
     cache = Path(os.environ.get("LIONREPRO_CACHE", Path.home() / ".cache" / "lionrepro"))
     target = cache / "converted" / digest.hexdigest()[:16]
-    return target if (target / "model.safetensors").exists() else convert(source, target)
+    locks = cache / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(locks / f"converted-{target.name}.lock"):
+        return target if (target / "model.safetensors").exists() else convert(source, target)
