@@ -8,6 +8,7 @@ what would measure it: it never passes.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -34,7 +35,7 @@ from lionrepro.claims.verdicts import (
 )
 from lionrepro.corpora.data_record import data_record_path
 from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
-from lionrepro.provenance import read_json, results_dir
+from lionrepro.provenance import REPO_ROOT, read_json, results_dir
 
 
 def _shares(counts: Counter) -> str:
@@ -148,12 +149,13 @@ def _train_split_gpu_hours(run: dict[str, Any]) -> float | None:
 
 
 def measurement_runs(kind: str) -> list[tuple[Path, dict[str, Any]]]:
-    """Results files of one kind ("speed", "cost" or "decode"): the committed GPU runs (results/measured/*/) and this
-    checkout's own (results/<kind>_<device>.json), CPU runs first, then GPU runs, each oldest first. The last is the
-    one a verdict rests on: the newest GPU run when there is one, since the paper measured on GPUs; the others are
-    named beside it."""
-    root = results_dir()
-    paths = sorted((root / "measured").glob(f"*/{kind}_cuda.json")) + sorted(root.glob(f"{kind}_*.json"))
+    """Results files of one kind ("speed", "cost" or "decode"): the committed GPU runs (results/measured/*/, read by
+    every profile) and this profile's own (<results>/<kind>_<device>.json), CPU runs first, then GPU runs, each
+    oldest first. The last is the one a verdict rests on: the newest GPU run when there is one, since the paper
+    measured on GPUs; the others are named beside it."""
+    # every profile's: random weights time the same in each; named relative to here, as results files are
+    committed = Path(os.path.relpath(REPO_ROOT / "results" / "measured"))
+    paths = sorted(committed.glob(f"*/{kind}_cuda.json")) + sorted(results_dir().glob(f"{kind}_*.json"))
     runs = [(path, read_json(path)) for path in paths]
     runs.sort(key=lambda run: (run[1].get("device_type") == "cuda", run[1]["provenance"]["created_utc"]))
     return runs
