@@ -34,6 +34,21 @@ SUMMARY = "summary.json"
 _NOT_SCORE_AFFECTING = ("batch_size",)
 
 
+def base_option(profile: dict[str, Any], given: str | None = None) -> tuple[str | None, str]:
+    """(the base the runs start from, where it was named): `given` (--base), else the profile's `[pretrain] base` (a
+    hub id or folder: the paper profile's released Qwen3-ASR), else `model/` under its `[pretrain] out` (the tiny
+    profile's own base, made by `lionrepro pretrain-base`); (None, "--base") when the profile names none.
+    `lionrepro.asr.backends.source.resolve` turns the name into a folder."""
+    if given:
+        return given, "--base"
+    pretrain = profile.get("pretrain", {})
+    if "base" in pretrain:
+        return pretrain["base"], "[pretrain] base"
+    if "out" in pretrain:
+        return str(Path(pretrain["out"]) / FINAL_MODEL), "[pretrain] out"
+    return None, "--base"
+
+
 def weights_sha256(checkpoint: Path) -> str:
     """The sha256 of a checkpoint's weights: of its `model.safetensors` when that is its one weights file (this
     project's checkpoints, and what every record so far names), else the digest over each weights file's name and

@@ -11,24 +11,10 @@ from typing import Any
 
 from lionrepro.asr.backends.source import ModelSource, resolve
 from lionrepro.asr.device import select_device
-from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.asr.recipe_runs import base_option
 from lionrepro.corpora.data_record import data_record_path
 from lionrepro.errors import UserError
 from lionrepro.provenance import read_json
-
-
-def base_option(profile: dict[str, Any], given: str | None) -> tuple[str | None, str]:
-    """(the base a training stage starts from, where it was named): `--base`, else the profile's `[pretrain] base` (a
-    hub id or folder: the paper profile's released Qwen3-ASR), else `model/` under its `[pretrain] out` (the tiny
-    profile's own base, made by `lionrepro pretrain-base`)."""
-    if given:
-        return given, "--base"
-    pretrain = profile.get("pretrain", {})
-    if "base" in pretrain:
-        return pretrain["base"], "[pretrain] base"
-    if "out" in pretrain:
-        return str(Path(pretrain["out"]) / FINAL_MODEL), "[pretrain] out"
-    return None, "--base"
 
 
 def _base(profile: dict[str, Any], given: str | None) -> tuple[ModelSource | None, str | None]:
