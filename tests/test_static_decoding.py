@@ -151,19 +151,25 @@ def _decode_run(meralion_s: float, qwen_s: float, created: str) -> dict:
 def test_the_speedup_claim_reads_the_newest_gpu_decode_run(tmp_path, monkeypatch):
     from decimal import Decimal
 
-    from lionrepro.claims.measured import protocol_speedup
+    from lionrepro.claims import measured
     from lionrepro.claims.verdicts import FAILS, HOLDS, NOT_YET
     from lionrepro.provenance import RESULTS_VARIABLE, write_json_atomic
 
-    monkeypatch.setenv(RESULTS_VARIABLE, str(tmp_path))
-    assert {c.verdict for c in protocol_speedup(Decimal(20), Decimal("0.1"))} == {NOT_YET}
-    write_json_atomic(tmp_path / "measured/a/decode_cuda.json", _decode_run(2.0, 1.0, "2026-01-01T00:00:00Z"))
-    write_json_atomic(tmp_path / "measured/b/decode_cuda.json", _decode_run(2.0, 0.1, "2026-02-01T00:00:00Z"))
-    checks = protocol_speedup(Decimal(20), Decimal("0.1"))
+    monkeypatch.setattr(measured, "REPO_ROOT", tmp_path)  # the committed GPU runs: results/measured/*/
+    monkeypatch.setenv(RESULTS_VARIABLE, str(tmp_path / "results"))
+    committed = tmp_path / "results/measured"
+    assert {c.verdict for c in measured.protocol_speedup(Decimal(20), Decimal("0.1"))} == {NOT_YET}
+    write_json_atomic(committed / "a/decode_cuda.json", _decode_run(2.0, 1.0, "2026-01-01T00:00:00Z"))
+    write_json_atomic(committed / "b/decode_cuda.json", _decode_run(2.0, 0.1, "2026-02-01T00:00:00Z"))
+    checks = measured.protocol_speedup(Decimal(20), Decimal("0.1"))
     assert [c.verdict for c in checks] == [HOLDS, HOLDS]  # the newer run: 20x
     assert checks[0].value == pytest.approx(20.0) and "Other runs: 2.00x" in checks[0].detail
-    write_json_atomic(tmp_path / "measured/c/decode_cuda.json", _decode_run(2.0, 0.5, "2026-03-01T00:00:00Z"))
-    assert {c.verdict for c in protocol_speedup(Decimal(20), Decimal("0.1"))} == {FAILS}
+    write_json_atomic(committed / "c/decode_cuda.json", _decode_run(2.0, 0.5, "2026-03-01T00:00:00Z"))
+    assert {c.verdict for c in measured.protocol_speedup(Decimal(20), Decimal("0.1"))} == {FAILS}
+    partial = _decode_run(2.0, 0.1, "2026-04-01T00:00:00Z")
+    del partial["models"][architectures.MERALION]  # a newer run without MERaLiON: the side-by-side one counts
+    write_json_atomic(committed / "d/decode_cuda.json", partial)
+    assert {c.verdict for c in measured.protocol_speedup(Decimal(20), Decimal("0.1"))} == {FAILS}
 
 
 def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput():
@@ -185,3 +191,19 @@ def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput(
     assert rows[("MERaLiON-2-10B-ASR",)]["gpu_hours"] == pytest.approx(hours / 100)
     headers, table = budget_table(merged)
     assert len(table) == len(rows) + 1 and all(len(r) == len(headers) for r in table)
+
+
+@pytest.mark.slow
+def test_the_whole_step_compiled_decodes_the_same_and_compiles_once_per_shape(tiny_qwen):
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    graphs = []
+    for seconds in (2.0, 3.5):  # two prompts of different lengths, one cache length
+        inputs = architectures.make_inputs(TINY, [seconds], seed=4)
+        plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
+        compiled = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, compiled=True, gqa=True, cache_length=80)
+        assert torch.equal(compiled(), plain)
+        graphs.append(counters["stats"]["unique_graphs"])
+    assert graphs[0] >= 1 and graphs[1] == graphs[0]  # the second prompt reused the compiled step

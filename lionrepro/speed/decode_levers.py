@@ -25,7 +25,7 @@ from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
-from lionrepro.speed.static_decoding import LEVERS, StaticGreedyDecoder
+from lionrepro.speed.static_decoding import CAPTURE_STEPS, LEVERS, StaticGreedyDecoder
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
 # Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
@@ -39,12 +39,12 @@ class DecodeSettings:
     """What one decode-speed run measures; the defaults are a GPU run's."""
 
     models: tuple[str, ...] = architectures.NAMES
-    levers: tuple[str, ...] = LEVERS
+    levers: tuple[str, ...] = LEVERS[:-1]  # the whole-step compile costs ~50 s per shape: asked for by name
     fused_models: tuple[str, ...] = tuple(architectures.POLYGLOT_OF)  # compiling costs time: where it is the goal
     device: str = "cuda"
     dtype: str = "bfloat16"
     clips: int = 10
-    batch_size: int = 64
+    batch_size: int = 128
     batches: int = 1
     layers: tuple[int, int] | None = None  # fewer layers (smoke runs); None: full depth
     max_tokens: int | None = None  # cap on each clip's tokens (smoke runs); None: the protocol's lengths
@@ -95,7 +95,7 @@ def published_bandwidth(device_name: str) -> float | None:
     return next((value for key, value in PUBLISHED_BANDWIDTH.items() if key in device_name), None)
 
 
-def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, seed) -> dict[str, Any]:
+def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, seed, cache_length=None) -> dict:
     """One batch of clips under one lever: total seconds, prefill seconds, decode seconds per token, the tokens."""
     device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
     inputs = architectures.make_inputs(name, clip_durations, device, dtype, seed=seed)
@@ -105,11 +105,31 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
         prefill = timer(lambda: architectures.generate_fixed(model, inputs, 1))
         return {"total_s": total, "prefill_s": prefill, "per_token_s": (total - prefill) / max(tokens - 1, 1)}
     graph = device.type == "cuda"
-    decoder = StaticGreedyDecoder(model, inputs, tokens, graph=graph, fused="fused" in lever, gqa="gqa" in lever)
+    decoder = StaticGreedyDecoder(
+        model,
+        inputs,
+        tokens,
+        graph=graph,
+        fused="fused" in lever,
+        gqa="gqa" in lever,
+        compiled="compiled" in lever,
+        cache_length=cache_length,
+    )
     decoder()  # warm up, compile and capture
     prefill = timer(decoder.prefill)
     decode = timer(decoder.decode)
     return {"total_s": prefill + decode, "prefill_s": prefill, "per_token_s": decode / max(tokens - 1, 1)}
+
+
+def fixed_cache_lengths(name: str, clips: list[Clip], batches: list[list[Clip]]) -> tuple[int, int]:
+    """One cache length for every batch-1 clip and one for every batch: the compiled step is specialised to its
+    shapes, so equal shapes compile once (prompt plus decoded tokens, at least the capture's steps)."""
+
+    def length(chunk: list[Clip]) -> int:
+        prompt = architectures.prompt_length(name, architectures.make_inputs(name, [c.duration_s for c in chunk]))
+        return prompt + max(max(c.tokens for c in chunk), CAPTURE_STEPS + 1)
+
+    return max(length([c]) for c in clips), max(length(chunk) for chunk in batches)
 
 
 def _agreement(model, name, settings, clip) -> bool:
@@ -137,18 +157,26 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
         "levers": {},
     }
     try:
-        levers = [lever for lever in settings.levers if "fused" not in lever or name in settings.fused_models]
+        compiling = ("fused", "compiled")
+        levers = [
+            lever
+            for lever in settings.levers
+            if not any(word in lever for word in compiling) or name in settings.fused_models
+        ]
+        lengths = fixed_cache_lengths(name, clips, batches)
         for lever in levers:
             began = time.perf_counter()
+            single_length, batch_length = lengths if "compiled" in lever else (None, None)
             try:
                 singles = [
-                    _time_lever(model, name, lever, [c.duration_s], c.tokens, settings, timer, seed=i)
+                    _time_lever(model, name, lever, [c.duration_s], c.tokens, settings, timer, i, single_length)
                     for i, c in enumerate(clips)
                 ]
                 batched = []
                 for k, chunk in enumerate(batches):
                     tokens = max(c.tokens for c in chunk)  # a batch decodes until its longest transcript ends
-                    run = _time_lever(model, name, lever, [c.duration_s for c in chunk], tokens, settings, timer, k)
+                    durations = [c.duration_s for c in chunk]
+                    run = _time_lever(model, name, lever, durations, tokens, settings, timer, k, batch_length)
                     batched.append(run | {"audio_s": sum(c.duration_s for c in chunk), "tokens": tokens})
                 if lever == "graph":
                     result["graph_matches_eager"] = _agreement(model, name, settings, clips[0])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from lionrepro.asr import architectures
 
-_CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
-# Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention
-LEVERS = ("generate", "graph", "graph+fused", "graph+fused+gqa")
+CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
+# Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
+# then the whole step compiled instead of its pieces (one compile per batch size: the cache length is fixed)
+LEVERS = ("generate", "graph", "graph+fused", "graph+fused+gqa", "graph+compiled+gqa")
 GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
 
 
@@ -88,7 +90,11 @@ class _Qwen3ASR(_Family):
     def prefill(self, inputs, cache, mask, positions):
         keyword = _cache_keyword(self.model.forward)
         out = self.model(
-            **inputs | {"attention_mask": mask}, position_ids=positions, use_cache=True, **{keyword: cache}
+            **inputs | {"attention_mask": mask},
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,  # the prompt's other logits are (batch x prompt x vocab): gigabytes at batch 128
+            **{keyword: cache},
         )
         return out.logits[:, -1]
 
@@ -107,7 +113,12 @@ class _Meralion(_Family):
         embeds = self.model.prompt_embeds(inputs["input_ids"], inputs["input_features"])
         keyword = _cache_keyword(self.decoder.forward)
         out = self.decoder(
-            inputs_embeds=embeds, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache}
+            inputs_embeds=embeds,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **{keyword: cache},
         )
         return out.logits[:, -1]
 
@@ -254,6 +265,8 @@ class StaticGreedyDecoder:
         graph: bool,
         fused: bool = False,
         gqa: bool = False,
+        compiled: bool = False,
+        cache_length: int | None = None,
     ) -> None:
         if new_tokens < 1:
             raise ValueError(f"new_tokens must be at least 1, got {new_tokens}")
@@ -263,6 +276,8 @@ class StaticGreedyDecoder:
         self.use_graph = graph
         self.fused = fused
         self.gqa = gqa
+        self.compiled = compiled
+        self.cache_length = cache_length  # fixed: decoders of different prompts share one compiled step
         self.model = model
         self.graph: torch.cuda.CUDAGraph | None = None
         self.cache = None
@@ -273,8 +288,8 @@ class StaticGreedyDecoder:
         """Write the prompt into the cache (reset, not re-allocated, after the first call) and the first token."""
         prompt_valid = self.family.prompt_mask(self.inputs)
         batch, prompt = prompt_valid.shape
-        room = max(self.new_tokens, _CAPTURE_STEPS + 1)  # capturing runs steps past a short decode's end
-        length = prompt + room
+        room = max(self.new_tokens, CAPTURE_STEPS + 1)  # capturing runs steps past a short decode's end
+        length = max(prompt + room, self.cache_length or 0)
         if self.cache is None:
             self.cache = self.family.make_cache(length, self.inputs)
         else:
@@ -302,14 +317,7 @@ class StaticGreedyDecoder:
         b.index.fill_(1)
 
     def _step(self) -> None:
-        b = self.buffers
-        b.key_valid.index_fill_(1, b.slot, True)
-        logits = self.family.step(b.ids, self.cache, b.key_valid[:, None, None, :], b.positions)
-        b.ids.copy_(logits.argmax(-1, keepdim=True))
-        b.tokens.index_copy_(1, b.index, b.ids)
-        b.slot.add_(1)
-        b.positions.add_(1)
-        b.index.add_(1)
+        (_compiled_step() if self.compiled else _step)(self.family, self.buffers, self.cache)
 
     @torch.inference_mode()
     def capture(self) -> None:
@@ -322,7 +330,7 @@ class StaticGreedyDecoder:
             stream.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(stream):
                 for _ in range(
-                    _CAPTURE_STEPS - 1
+                    CAPTURE_STEPS - 1
                 ):  # the first step compiles the fused pieces, the second runs them as captured
                     self._step()
             torch.cuda.current_stream().wait_stream(stream)
@@ -358,6 +366,26 @@ class StaticGreedyDecoder:
     def __call__(self) -> torch.Tensor:
         self.prefill()
         return self.decode()
+
+
+def _step(family: _Family, b: _Buffers, cache) -> None:
+    """One decoding step, entirely on the device: mark the new slot valid, decode the last token, take the argmax,
+    advance the slot, the positions and the count."""
+    b.key_valid.index_fill_(1, b.slot, True)
+    logits = family.step(b.ids, cache, b.key_valid[:, None, None, :], b.positions)
+    b.ids.copy_(logits.argmax(-1, keepdim=True))
+    b.tokens.index_copy_(1, b.index, b.ids)
+    b.slot.add_(1)
+    b.positions.add_(1)
+    b.index.add_(1)
+
+
+@functools.cache
+def _compiled_step():
+    """`_step` compiled whole by torch.compile, made once: decoders of one model, batch size and cache length then
+    share its code (the tensors are arguments; only their shapes are specialised)."""
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)
+    return torch.compile(_step, dynamic=False)
 
 
 def _reset(cache) -> None:
