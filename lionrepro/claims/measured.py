@@ -19,7 +19,7 @@ from lionrepro import paper
 from lionrepro.asr import architectures
 from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
 from lionrepro.claims import measured_checkpoints, measured_experiments
-from lionrepro.claims.staleness import post_hoc
+from lionrepro.claims.staleness import command, post_hoc
 from lionrepro.claims.verdicts import (
     CAVEAT,
     FAILS,
@@ -48,10 +48,10 @@ def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
     data stage put it, and recognised by its content fingerprint; else why it cannot be had here."""
     summary_path = experiments_dir() / SUMMARY
     if not summary_path.exists():
-        return f"{summary_path} not found: run `lionrepro experiments`"
+        return f"{summary_path} not found: run {command('experiments')}"
     summary = read_json(summary_path)
     if "recipe" not in summary["runs"] or not summary.get("inputs", {}).get("manifests"):
-        return f"{summary_path} holds no recipe run with its inputs: run `lionrepro experiments`"
+        return f"{summary_path} holds no recipe run with its inputs: run {command('experiments')}"
     record = read_json(Path(summary["runs"]["recipe"]["train_record"]))
     wanted = summary["inputs"]["manifests"]["balanced"]
     candidates = [Path(record["provenance"]["manifest"])]
@@ -60,7 +60,7 @@ def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
     for path in candidates:
         if path.exists() and manifest_fingerprint(path) == wanted:
             return path, record
-    return f"the manifest the recipe trained on ({wanted[:12]}) is not on this machine: run `lionrepro data`"
+    return f"the manifest the recipe trained on ({wanted[:12]}) is not on this machine: run {command('data')}"
 
 
 def balanced_counts() -> list[Check]:
@@ -180,7 +180,7 @@ def speedup() -> list[Check]:
     names = {size: f"latency ratio MERaLiON-2-10B-ASR / {model}" for size, model in architectures.POLYGLOT_OF.items()}
     if not runs:
         return [
-            pending("speedup", name, "no speed results: run `lionrepro speed` or benchmarks/gpu.sh")
+            pending("speedup", name, f"no speed results: run {command('speed')} or benchmarks/gpu.sh")
             for name in names.values()
         ]
     path, latest = runs[-1]
@@ -295,7 +295,7 @@ def model_size() -> list[Check]:
     runs = measurement_runs("speed")
     name = "exact parameter counts"
     if not runs:
-        return [pending("model_size", name, "no speed results (they record the exact counts): run `lionrepro speed`")]
+        return [pending("model_size", name, f"no speed results (they record the exact counts): run {command('speed')}")]
     path, latest = runs[-1]
     params = latest["params"]
     big, small = params["meralion-2-10b-asr"], params["qwen3-asr-1.7b"]
@@ -335,7 +335,7 @@ def cost() -> list[Check]:
     runs = measurement_runs("cost")
     name = "training throughput against the paper's budget"
     if not runs:
-        return [pending("cost", name, "no cost results: run `lionrepro cost` or benchmarks/gpu.sh")]
+        return [pending("cost", name, f"no cost results: run {command('cost')} or benchmarks/gpu.sh")]
     path, latest = runs[-1]
     model = latest["models"]["qwen3-asr-1.7b"]
     if model["status"] != "ok":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lionrepro.asr.recipe_runs import SUMMARY, experiments_dir
+from lionrepro.claims.staleness import command
 from lionrepro.claims.verdicts import CAVEAT, FAILS, HOLDS, MEASURED, Check, claim, fmt, pending
 from lionrepro.languages import LANGUAGES, names_a_language
 from lionrepro.provenance import read_json
@@ -44,10 +45,10 @@ def _evidence(path: Path, summary: dict[str, Any], *runs: str) -> dict[str, Any]
 def _missing(claim_id: str, names: tuple[str, ...], summary: dict[str, Any] | None, *runs: str) -> list[Check] | None:
     """`not measured yet` checks when the experiments (or the runs these checks need) have not run."""
     if summary is None:
-        return [pending(claim_id, name, "no experiments summary: run `lionrepro experiments`") for name in names]
+        return [pending(claim_id, name, f"no experiments summary: run {command('experiments')}") for name in names]
     absent = [run for run in runs if run not in summary["runs"]]
     if absent:
-        return [pending(claim_id, name, f"runs {absent} missing: run `lionrepro experiments`") for name in names]
+        return [pending(claim_id, name, f"runs {absent} missing: run {command('experiments')}") for name in names]
     return None
 
 

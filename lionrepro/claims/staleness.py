@@ -10,6 +10,7 @@ not contain, so that it may have been written knowing them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -25,6 +26,12 @@ from lionrepro.provenance import REPO_ROOT, read_json
 PROFILE_VARIABLE = "LIONREPRO_PROFILE"
 
 
+def command(stage: str) -> str:
+    """`lionrepro STAGE` as the user of this claims run would type it: with `--profile X` outside the default."""
+    profile = os.environ.get(PROFILE_VARIABLE, "tiny")
+    return f"`lionrepro {'' if profile == 'tiny' else f'--profile {profile} '}{stage}`"
+
+
 def stale_experiments(profile: dict[str, Any]) -> list[str]:
     """Why `<results>/experiments` is stale for `profile` (empty when it is fresh or absent). The manifests are
     compared only when the data stage has run here."""
@@ -32,7 +39,7 @@ def stale_experiments(profile: dict[str, Any]) -> list[str]:
     if not path.exists():
         return []
     summary = read_json(path)
-    refresh = "run `lionrepro experiments`"
+    refresh = f"run {command('experiments')}"
     recorded = summary.get("inputs")
     if recorded is None:
         return [f"{path.parent} is stale: it records no inputs (made before fingerprints); {refresh}"]
