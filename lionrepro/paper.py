@@ -85,6 +85,22 @@ class LatencyRow:
 
 
 @dataclass(frozen=True)
+class FigureBar:
+    """A bar of the release figure "ASR Model Comparison": its panel (`error`: Table 2's avg, `speed`: Table 3's
+    mean), the label and size it prints, the value as printed (`printed`, e.g. "14.8%") and the table row it draws."""
+
+    panel: str
+    label: str
+    params: str
+    printed: str
+    model: str
+
+    @property
+    def value(self) -> Decimal:
+        return Decimal(self.printed.rstrip("%s"))
+
+
+@dataclass(frozen=True)
 class CostRow:
     """A row of Table 4: training resources and cost."""
 
@@ -102,6 +118,7 @@ SOURCES = {
     "table2": ("table2_error_rates.csv", "Table 2 (WER/CER % on 12 test sets)"),
     "table3": ("table3_latency.csv", "Table 3 (inference latency, one RTX PRO 4500)"),
     "table4": ("table4_cost.csv", "Table 4 (training resources and cost)"),
+    "figure": ("figure_overall_error_rate.csv", "release figure 'ASR Model Comparison' (images/overall-error-rate.png)"),
 }
 
 
@@ -175,6 +192,12 @@ def table4() -> tuple[CostRow, ...]:
         )
         for raw in raw_rows("table4")
     )
+
+
+@cache
+def release_figure() -> tuple[FigureBar, ...]:
+    """The release figure's bars, top to bottom in each panel, with the numbers as the image prints them."""
+    return tuple(FigureBar(**raw) for raw in raw_rows("figure"))
 
 
 def _by(rows: tuple, attribute: str, value: str):

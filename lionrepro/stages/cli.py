@@ -30,6 +30,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "cost": ("lionrepro.stages.cost", "training throughput and projected GPU-hours and dollars"),
     "tables": ("lionrepro.stages.tables", "regenerate tables/ from the paper's data and results files"),
     "claims": ("lionrepro.stages.claims", "check every claim (pytest replication/ -m claims)"),
+    "report": ("lionrepro.stages.report", "execute the notebooks against results/: HTML and PNG figures"),
 }
 
 
