@@ -36,11 +36,13 @@ data: $(STAMP)
 	$(BIN)/lionrepro data
 
 # The main job: the recipe, its ablations and the control fine-tuned from the committed base and scored (about 25
-# minutes on 2 CPU cores; resumable), then every claim (results/claims.json), then tables/ from results files only.
+# minutes on 2 CPU cores; resumable), then every claim (results/claims.json), then tables/ from results files only,
+# then the notebooks executed against results/ (notebooks/html/, notebooks/figures/).
 reproduce: data
 	$(BIN)/lionrepro experiments
 	$(BIN)/lionrepro claims
 	$(BIN)/lionrepro tables
+	$(BIN)/lionrepro report
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
