@@ -118,7 +118,7 @@ SOURCES = {
     "table2": ("table2_error_rates.csv", "Table 2 (WER/CER % on 12 test sets)"),
     "table3": ("table3_latency.csv", "Table 3 (inference latency, one RTX PRO 4500)"),
     "table4": ("table4_cost.csv", "Table 4 (training resources and cost)"),
-    "figure": ("figure_overall_error_rate.csv", "release figure 'ASR Model Comparison' (images/overall-error-rate.png)"),
+    "figure": ("figure_overall_error_rate.csv", "release figure 'ASR Model Comparison' (overall-error-rate.png)"),
 }
 
 
