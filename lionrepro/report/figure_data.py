@@ -32,7 +32,8 @@ class Source:
     profile: str = "-"
 
     def short(self) -> str:
-        made = f"{self.device}, commit {self.commit[:12]}" if self.commit != "-" else self.device
+        dirty = "+dirty" if self.commit.endswith("+dirty") else ""  # made by uncommitted code: say so
+        made = f"{self.device}, commit {self.commit[:12]}{dirty}" if self.commit != "-" else self.device
         return f"{self.path} ({made})" if made != "-" else self.path
 
 

@@ -27,10 +27,7 @@ from lionrepro.report import figure_data as data  # noqa: E402
 PAPER_COLOR, OURS_COLOR, HIGHLIGHT = "#9aa7b8", "#d9822b", "#2f6db5"
 RUN_COLORS = {"base": "#9aa7b8", "recipe": "#d9822b", "natural": "#6a9f58", "tags": "#8e6bbf", "control": "#c4a35a"}
 FIGURE_KEY = "lionrepro_figure"  # display metadata key that names a figure for `lionrepro report`
-# "text.parse_math": off, so that "$81" and "$3.07/GPU-h" print as written
-plt.rcParams.update(
-    {"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10, "text.parse_math": False}
-)
+plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 110, "font.size": 9, "axes.titlesize": 10})
 
 
 def _footer(fig: Figure, paths: list[str]) -> None:
@@ -48,6 +45,11 @@ def show(fig: Figure, name: str) -> None:
     fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Title": name, "Description": sources})
     plt.close(fig)
     display(Image(data=buffer.getvalue()), metadata={FIGURE_KEY: name})
+
+
+def _literal(text: str) -> str:
+    """Text that prints its dollar signs, which matplotlib would otherwise read as math between a pair of them."""
+    return text.replace("$", r"\$")
 
 
 def _short(device: str) -> str:
@@ -304,7 +306,7 @@ def training_mix(seed: int = 0) -> Figure:
         for x, b in enumerate(bottoms):
             ax.text(x, b / 1e3, f"{100 * b / total:.1f}%", ha="center", va="bottom", fontsize=8)
         ax.set_title(f"{title}\n{total:,} utterances", loc="left")
-        ax.margins(y=0.08)
+        ax.set_ylim(top=max(bottoms) / 1e3 * 1.12)
         ax.set_ylabel("training utterances (thousands)")
         ax.spines[["top", "right"]].set_visible(False)
     axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
@@ -474,7 +476,7 @@ def cost_beside_table4() -> Figure:
         rate = runs[-1][1]["models"][next(iter(runs[-1][1]["models"]))].get("price_source", "")
         axes[1].set_xlabel(
             f"GPU-hours (log scale); ours: one epoch of Table 1's train split ({runs[-1][1]['train_split_hours']:g} h)"
-            f" on {_short(runs[-1][1]['device_name'])}\npriced at {rate}"
+            f" on {_short(runs[-1][1]['device_name'])}\npriced at {_literal(rate)}"
         )
         axes[1].set_title("the paper's training time (blue) beside our projection (orange)", loc="left")
     else:
