@@ -1,8 +1,8 @@
 """The paper profile end to end on a toy world: the real corpora's layouts (LibriSpeech for English, FLEURS for
 Mandarin, Tamil and Malay; eSpeak NG speech), a tiny Qwen3-ASR in the original `qwen-asr` layout as the base (as
 `Qwen/Qwen3-ASR-*` ship), `data`, a few steps of `train` under `torchrun` with two gloo processes and the paper's own
-settings (batch per process, gradient accumulation 4, lr 2e-5, no tags), `evaluate`, `claims` and `tables`. The
-scores of two steps are noise and are not asserted; the path is real.
+settings (batch per process, gradient accumulation 4, lr 2e-5, no tags), `evaluate`, `experiments` (one step a
+run), `claims` and `tables`. The scores of a step or two are noise and are not asserted; the path is real.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _stage(world: Path, *argv: str, processes: int = 1) -> subprocess.CompletedP
 
 
 @pytest.mark.slow
-def test_data_train_under_torchrun_evaluate_claims_and_tables(inside):
+def test_data_train_under_torchrun_evaluate_experiments_claims_and_tables(inside):
     results = inside / "results" / "paper"
 
     # data: the layouts read into manifests, Algorithm 1 over the train split
@@ -109,6 +109,16 @@ def test_data_train_under_torchrun_evaluate_claims_and_tables(inside):
     assert main(["--profile", "paper", "evaluate", "--model", "run/model", "--device", "cpu", "--quiet"]) == 0
     scored = json.loads((results / "evaluate" / "model" / "results.json").read_text())
     assert {entry["utterances"] for entry in scored["datasets"].values()} == {TEST} and len(scored["datasets"]) == 4
+
+    # experiments: the recipe and its ablations from the same original-layout base, one step each, and the base scored
+    assert main(["--profile", "paper", "experiments", "--base", "base", "--device", "cpu", "--steps", "1",
+                 "--batch-size", "2", "--quiet"]) == 0  # fmt: skip
+    summary = json.loads((results / "experiments" / "summary.json").read_text())
+    assert list(summary["runs"]) == ["base", "recipe", "natural", "tags", "control"]
+    assert {run["steps"] for name, run in summary["runs"].items() if name != "base"} == {1}
+    assert (
+        summary["inputs"]["base_sha256"] == summary["provenance"]["base_source"]["weights_files"]["model.safetensors"]
+    )
 
     # claims (pytest over replication/, a process of its own) and tables answer without crashing
     claims = _stage(inside, "claims")

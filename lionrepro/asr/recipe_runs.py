@@ -185,8 +185,9 @@ def score_run(
         experiment=name,
         inputs=inputs,
     )
+    average = results["average_12"]  # None unless all 12 test sets were read (a partial copy of the corpora)
     print(
-        f"{name}: 12-benchmark average {results['average_12']:.2f}; "
+        f"{name}: 12-benchmark average {'n/a' if average is None else f'{average:.2f}'}; "
         + ", ".join(f"{code} {entry['average']:.1f}" for code, entry in results["languages"].items())
         + f"; in the spoken language {100 * results['implicit_lid']['overall']:.1f}%"
     )
