@@ -120,9 +120,13 @@ def test_data_train_under_torchrun_evaluate_experiments_claims_and_tables(inside
         summary["inputs"]["base_sha256"] == summary["provenance"]["base_source"]["weights_files"]["model.safetensors"]
     )
 
-    # claims (pytest over replication/, a process of its own) and tables answer without crashing
+    # claims (pytest over replication/, a process of its own): recorded ungated (no paper reference yet); the runs
+    # scored 4 of 12 test sets, so the average claims wait for the data; the one failure is the freshness check,
+    # rightly: these experiments ran with a test's overrides (batch 2, one step), not the profile's settings
     claims = _stage(inside, "claims")
-    assert claims.returncode in (0, 1) and "INTERNALERROR" not in claims.stdout + claims.stderr, claims.stdout[-3000:]
+    assert "recorded, not gated" in claims.stdout and "without all 12 test sets" in claims.stdout, claims.stdout[-3000:]
+    assert claims.returncode == 1 and "1 failed" in claims.stdout, claims.stdout[-3000:] + claims.stderr[-2000:]
+    assert "is stale: [train] batch_size 2 -> 32" in claims.stdout
     assert main(["--profile", "paper", "tables"]) == 0
     assert (inside / "tables" / "paper" / "table2.md").exists()
 

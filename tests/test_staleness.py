@@ -50,7 +50,7 @@ def test_a_changed_setting_makes_the_claims_run_fail_as_stale(old, new, named, t
     changed.write_text(text.replace(old, new if new is not None else old.replace('"balanced"', '"train"'), 1))
     done = _claims_run(changed)
     assert done.returncode != 0
-    assert named in done.stdout and "run `lionrepro experiments`" in done.stdout, done.stdout[-3000:]
+    assert named in done.stdout and f"`lionrepro --profile {changed} experiments`" in done.stdout, done.stdout[-3000:]
 
 
 @pytest.mark.slow

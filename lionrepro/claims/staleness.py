@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import subprocess
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from lionrepro.asr.recipe_runs import SUMMARY, experiment_inputs, experiments_dir
-from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.asr.backends.source import resolve
+from lionrepro.asr.recipe_runs import SUMMARY, base_option, experiment_inputs, experiments_dir
 from lionrepro.corpora.data_record import data_record_path
+from lionrepro.errors import UserError
 from lionrepro.fingerprints import differences
 from lionrepro.provenance import REPO_ROOT, read_json
 
@@ -44,9 +44,15 @@ def stale_experiments(profile: dict[str, Any]) -> list[str]:
     if recorded is None:
         return [f"{path.parent} is stale: it records no inputs (made before fingerprints); {refresh}"]
     data = read_json(data_record_path()) if data_record_path().exists() else None
-    base = Path(profile["pretrain"]["out"]) / FINAL_MODEL
-    if not (base / "model.safetensors").exists():
-        return [f"{path.parent} cannot be checked: no base checkpoint at {base}"]
+    recorded_base = summary.get("provenance", {}).get("base")  # the base the runs started from (--base included)
+    name, option = (recorded_base, "the recorded base") if recorded_base else base_option(profile)
+    try:
+        base = resolve(name, option).folder if name else None
+    except UserError as missing:
+        base = None
+        name = f"{name} ({missing})"
+    if base is None:
+        return [f"{path.parent} cannot be checked: no base checkpoint at {name}"]
     current = experiment_inputs(profile, data, base)
     if data is None:
         recorded, current = {**recorded, "manifests": None}, {**current, "manifests": None}
