@@ -58,3 +58,22 @@ def test_tiny_table2_puts_each_run_in_table2_columns_with_its_average_and_langua
     base, recipe = table.rows
     assert base[1:14] == ["50.00"] * 13 and base[14] == "98.8"
     assert recipe[1] == "10.00" and recipe[columns.index("ms_Fleurs") + 1] == "-" and recipe[13] == "-"
+
+
+def test_the_claims_report_card_matches_its_snapshot(tmp_path):
+    from lionrepro.claims.verdicts import FAILS, HOLDS, MEASURED, NOT_YET, PAPER_ARITHMETIC, Check
+
+    ratio = "latency ratio MERaLiON-2-10B-ASR / Polyglot-Lion-1.7B"
+    checks = [
+        Check("speedup", PAPER_ARITHMETIC, f"Table 3 ratio {ratio[14:]}", HOLDS, "20x", "19.41x", "Table 3. More."),
+        Check("speedup", MEASURED, f"{ratio}, Table 3's protocol, CUDA-graph decoding", NOT_YET, "-", "-", "wait"),
+        Check("speedup", MEASURED, ratio, FAILS, "about 20x", "1.73x; other runs", "Same architectures. Then more.",
+              {"device": "cuda: H200"}, value=1.73, tolerance=0.1),
+        Check("cost", PAPER_ARITHMETIC, "times cheaper", HOLDS, "233x", "232.86x", "Table 4 | $."),
+    ]  # fmt: skip
+    table = table_rendering.claims_table(checks, "claims.json (synthetic)")
+    generated = _generated(table, tmp_path)["md"]
+    assert generated == (SNAPSHOTS / "claims.md").read_text(encoding="utf-8")
+    card = generated.split("\n\n## ")[0]
+    assert card.count("\n| ") == 1 + 7  # header and one row per claim in claims.toml
+    assert "1.73x … [cuda: H200]" in card and "does not hold" in card  # the measured check, not the pending one

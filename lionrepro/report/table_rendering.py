@@ -18,6 +18,7 @@ from lionrepro.claims.staleness import made_by
 from lionrepro.claims.verdicts import Check
 from lionrepro.languages import LANGUAGES, language
 from lionrepro.provenance import git_commit, write_text_atomic
+from lionrepro.report.report_card import claims_markdown
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Table:
     headers: list[str]
     rows: list[list]
     sources: str  # what the numbers were read from
+    markdown: str | None = None  # a Markdown body of its own (the claims' report card); None: the rows tabulated
 
 
 def _banner(table: Table, commit: str) -> str:
@@ -34,6 +36,8 @@ def _banner(table: Table, commit: str) -> str:
 
 
 def to_markdown(table: Table, commit: str) -> str:
+    if table.markdown is not None:
+        return f"<!-- {_banner(table, commit)} -->\n\n{table.markdown}"
     body = tabulate(table.rows, table.headers, tablefmt="github", disable_numparse=True)
     return f"<!-- {_banner(table, commit)} -->\n\n**{table.title}**\n\n{body}\n"
 
@@ -104,9 +108,9 @@ def table1_balanced(plans: dict) -> Table:
     )
 
 
-def claims_table(checks: list[Check], source: str) -> Table:
+def claims_table(checks: list[Check], source: str, profile: str = "tiny") -> Table:
     """Every check with its verdict (marked post hoc where it was defined after its results), the value the gate
-    holds with its tolerance, and which code made the results it read."""
+    holds with its tolerance, and which code made the results it read; in Markdown, the report card first."""
     rows = [
         [
             c.claim,
@@ -122,7 +126,7 @@ def claims_table(checks: list[Check], source: str) -> Table:
         for c in checks
     ]
     headers = ["claim", "check", "name", "verdict", "expected", "observed", "value ± tolerance", "results", "detail"]
-    return Table("claims", "Claims: verdicts of every check", headers, rows, source)
+    return Table("claims", "Claims: verdicts of every check", headers, rows, source, claims_markdown(checks, profile))
 
 
 def tiny_table2(summary: dict, source: str) -> Table:

@@ -28,8 +28,9 @@ from lionrepro.speed.latency import speed_table
 from lionrepro.speed.training_cost import cost_table
 
 
-def every_table(seed: int, say: Callable[[str], None] = print) -> list[Table]:
-    """The tables there are sources for now; `say` hears about each one left out, and why."""
+def every_table(seed: int, say: Callable[[str], None] = print, profile: str = "tiny") -> list[Table]:
+    """The tables there are sources for now; `say` hears about each one left out, and why. `profile` names the
+    profile in the claims' report card."""
     built = [
         printed_table("table1", "table1"),
         printed_table("table2", "table2"),
@@ -55,7 +56,7 @@ def every_table(seed: int, say: Callable[[str], None] = print) -> list[Table]:
         )
     verdicts = claims_file()
     if verdicts.exists():
-        built.append(claims_table(load_checks(verdicts), str(verdicts)))
+        built.append(claims_table(load_checks(verdicts), str(verdicts), profile))
     else:
         say(f"{verdicts} not found: run `lionrepro claims` first; tables/claims.* not regenerated")
     return built

@@ -18,8 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     commit = git_commit()
-    out = args.out or Path(load_profile(args.profile).get("tables_dir", "tables"))  # each profile its own folder
-    for table in every_table(args.seed):
+    profile = load_profile(args.profile)
+    out = args.out or Path(profile.get("tables_dir", "tables"))  # each profile its own folder
+    for table in every_table(args.seed, profile=profile["name"]):
         for path in write_table(table, out, commit):
             print(f"wrote {path}")
     return 0
