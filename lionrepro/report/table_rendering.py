@@ -129,6 +129,24 @@ def claims_table(checks: list[Check], source: str, profile: str = "tiny") -> Tab
     return Table("claims", "Claims: verdicts of every check", headers, rows, source, claims_markdown(checks, profile))
 
 
+def lion12_table1(summary: list[dict], source: str) -> Table:
+    """Lion-12's Table 1: utterances and hours per dataset and split, as the data stage counted them, with totals."""
+    splits = ("train", "valid", "test")
+    headers = ["language", "dataset", *(f"{s} samples" for s in splits), *(f"{s} hours" for s in splits)]
+    rows = [
+        [language(r["language"]).name, r["dataset"], *(str(r["samples"][s]) for s in splits),
+         *(f"{r['hours'][s]:.3f}" for s in splits)]
+        for r in summary
+    ]  # fmt: skip
+    rows.append(
+        ["Total", "", *(str(sum(r["samples"][s] for r in summary)) for s in splits),
+         *(f"{sum(r['hours'][s] for r in summary):.3f}" for s in splits)]
+    )  # fmt: skip
+    return Table(
+        "table1_lion12", "Lion-12's Table 1: the synthetic stand-in's utterances and hours", headers, rows, source
+    )
+
+
 def tiny_table2(summary: dict, source: str) -> Table:
     """Table 2's layout for our experiments: the 12 Lion-12 test sets, their average, and the share of hypotheses
     in the spoken language, one row per run (the base first), with each run's description."""

@@ -13,11 +13,13 @@ from lionrepro.claims.measured import measurement_runs
 from lionrepro.claims.paper_arithmetic import table1_train_plan
 from lionrepro.claims.verdicts import claims_file, load_checks
 from lionrepro.corpora import balanced_sampling
+from lionrepro.corpora.data_record import data_record_path
 from lionrepro.provenance import read_json, results_dir
 from lionrepro.report.table2_measured import measured_table2
 from lionrepro.report.table_rendering import (
     Table,
     claims_table,
+    lion12_table1,
     printed_table,
     table1_balanced,
     tiny_table2,
@@ -39,6 +41,13 @@ def every_table(seed: int, say: Callable[[str], None] = print, profile: str = "t
         table1_balanced({r: table1_train_plan(r, seed=seed) for r in balanced_sampling.READINGS}),
     ]
     built += measured_tables(say)
+    record = data_record_path()
+    if record.exists():
+        data = read_json(record)
+        prov = data["provenance"]
+        built.append(lion12_table1(data["summary"], f"{record} ({data.get('corpus')}, commit {prov['commit'][:12]})"))
+    else:
+        say(f"{record} not found: run `lionrepro data`; tables/table1_lion12.* not regenerated")
     experiments = experiments_dir() / SUMMARY
     if experiments.exists():
         summary = read_json(experiments)
