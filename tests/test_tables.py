@@ -79,13 +79,15 @@ def test_the_claims_report_card_matches_its_snapshot(tmp_path):
     assert "1.73x … [cuda: H200]" in card and "does not hold" in card  # the measured check, not the pending one
 
 
-def test_lion12_table1_counts_each_dataset_and_totals_them():
+def test_the_data_stages_table1_counts_each_dataset_and_totals_them():
     summary = [
         {"language": "en", "dataset": "NSC", "samples": {"train": 3, "valid": 1, "test": 2},
          "hours": {"train": 0.5, "valid": 0.1, "test": 0.2}},
         {"language": "ta", "dataset": "SLR65", "samples": {"train": 4, "valid": 2, "test": 1},
          "hours": {"train": 0.25, "valid": 0.05, "test": 0.125}},
+        {"language": "ms", "dataset": "FLEURS", "samples": {"test": 0}, "hours": {"test": 0.0}},  # splits absent
     ]  # fmt: skip
-    table = table_rendering.lion12_table1(summary, "results/data/summary.json")
+    table = table_rendering.data_table1(summary, "lion12", "results/data/summary.json")
+    assert table.name == "table1_lion12"
     assert table.rows[0][:5] == ["English", "NSC", "3", "1", "2"]
     assert table.rows[-1] == ["Total", "", "7", "3", "3", "0.750", "0.150", "0.325"]

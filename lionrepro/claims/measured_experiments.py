@@ -50,7 +50,7 @@ def _missing(claim_id: str, names: tuple[str, ...], summary: dict[str, Any] | No
     if absent:
         return [pending(claim_id, name, f"runs {absent} missing: run {command('experiments')}") for name in names]
     partial = {run: summary["runs"][run].get("missing_benchmarks") for run in runs}
-    partial = {run: sets for run, sets in partial.items() if sets or summary["runs"][run].get("average_12") is None}
+    partial = {run: sets for run, sets in partial.items() if sets or summary["runs"][run].get("average_12", 0) is None}
     if partial:  # a 12-set average needs all 12 test sets (the data stage found only some)
         needs = f"runs scored without all 12 test sets ({partial}): run {command('data')} with every corpus"
         return [pending(claim_id, name, needs) for name in names]

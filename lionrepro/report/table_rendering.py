@@ -129,22 +129,22 @@ def claims_table(checks: list[Check], source: str, profile: str = "tiny") -> Tab
     return Table("claims", "Claims: verdicts of every check", headers, rows, source, claims_markdown(checks, profile))
 
 
-def lion12_table1(summary: list[dict], source: str) -> Table:
-    """Lion-12's Table 1: utterances and hours per dataset and split, as the data stage counted them, with totals."""
+def data_table1(summary: list[dict], corpus: str, source: str) -> Table:
+    """Table 1 of the corpus the data stage read (Lion-12's stand-in, or the real corpora): utterances and hours per
+    dataset and split as it counted them, with totals; a split a dataset lacks counts 0."""
     splits = ("train", "valid", "test")
     headers = ["language", "dataset", *(f"{s} samples" for s in splits), *(f"{s} hours" for s in splits)]
     rows = [
-        [language(r["language"]).name, r["dataset"], *(str(r["samples"][s]) for s in splits),
-         *(f"{r['hours'][s]:.3f}" for s in splits)]
+        [language(r["language"]).name, r["dataset"], *(str(r["samples"].get(s, 0)) for s in splits),
+         *(f"{r['hours'].get(s, 0.0):.3f}" for s in splits)]
         for r in summary
     ]  # fmt: skip
     rows.append(
-        ["Total", "", *(str(sum(r["samples"][s] for r in summary)) for s in splits),
-         *(f"{sum(r['hours'][s] for r in summary):.3f}" for s in splits)]
+        ["Total", "", *(str(sum(r["samples"].get(s, 0) for r in summary)) for s in splits),
+         *(f"{sum(r['hours'].get(s, 0.0) for r in summary):.3f}" for s in splits)]
     )  # fmt: skip
-    return Table(
-        "table1_lion12", "Lion-12's Table 1: the synthetic stand-in's utterances and hours", headers, rows, source
-    )
+    title = f"Table 1 of the {corpus} corpus as the data stage read it: utterances and hours"
+    return Table(f"table1_{corpus}", title, headers, rows, source)
 
 
 def tiny_table2(summary: dict, source: str) -> Table:

@@ -19,7 +19,7 @@ from lionrepro.report.table2_measured import measured_table2
 from lionrepro.report.table_rendering import (
     Table,
     claims_table,
-    lion12_table1,
+    data_table1,
     printed_table,
     table1_balanced,
     tiny_table2,
@@ -45,9 +45,10 @@ def every_table(seed: int, say: Callable[[str], None] = print, profile: str = "t
     if record.exists():
         data = read_json(record)
         prov = data["provenance"]
-        built.append(lion12_table1(data["summary"], f"{record} ({data.get('corpus')}, commit {prov['commit'][:12]})"))
+        source = f"{record} ({data['corpus']}, commit {prov['commit']})"
+        built.append(data_table1(data["summary"], data["corpus"], source))
     else:
-        say(f"{record} not found: run `lionrepro data`; tables/table1_lion12.* not regenerated")
+        say(f"{record} not found: run `lionrepro data`; tables/table1_<corpus>.* not regenerated")
     experiments = experiments_dir() / SUMMARY
     if experiments.exists():
         summary = read_json(experiments)
