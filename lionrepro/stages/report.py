@@ -10,15 +10,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from lionrepro.config import load_profile
 from lionrepro.report.notebooks import NOTEBOOKS_DIR, NotebookFailed, run_report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=NOTEBOOKS_DIR, help="output folder (default: notebooks/)")
+    parser.add_argument("--out", type=Path, help="output folder (default: the profile's report_dir, notebooks/)")
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS_DIR, help="folder of the notebooks to execute")
 
 
 def run(args: argparse.Namespace) -> int:
+    args.out = args.out or Path(load_profile(args.profile).get("report_dir", NOTEBOOKS_DIR))  # each profile its own
     try:
         done = run_report(args.out, args.notebooks)
     except NotebookFailed as error:
