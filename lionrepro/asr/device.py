@@ -1,8 +1,15 @@
-"""Which torch device a run uses: the one rule for training, evaluation and the speed and cost measurements."""
+"""Which torch device a run uses, and its place in a `torchrun` job: the one rule for training, evaluation and the
+speed and cost measurements."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import torch
+import torch.distributed as dist
 
 from lionrepro.errors import UserError
 
@@ -16,3 +23,42 @@ def select_device(request: str | None = None, local_rank: int = 0) -> torch.devi
             "use --device cpu, or leave --device out to take a GPU when there is one"
         )
     return torch.device(kind, local_rank) if kind == "cuda" else torch.device(kind)
+
+
+@dataclass(frozen=True)
+class Process:
+    """This process's rank, the job's size and the device it runs on."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def processes() -> int:
+    """How many processes this job has (`torchrun` sets WORLD_SIZE; 1 without it)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+@contextlib.contextmanager
+def process_group(request: str | None) -> Iterator[Process]:
+    """This process's place in a `torchrun` job, a group of one without it: gloo on the CPU, NCCL on GPUs, each
+    process on its local rank's GPU. A group already initialised is joined, not torn down."""
+    world_size = processes()
+    device = select_device(request, int(os.environ.get("LOCAL_RANK", "0")))
+    if world_size == 1:
+        yield Process(0, 1, device)
+        return
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    owned = not dist.is_initialized()
+    if owned:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield Process(dist.get_rank(), world_size, device)
+    finally:
+        if owned:
+            dist.destroy_process_group()

@@ -41,6 +41,7 @@ from lionrepro.asr.backends import load_backend
 from lionrepro.asr.backends.base import Backend
 from lionrepro.asr.backends.qwen3_asr import Qwen3ASR
 from lionrepro.asr.backends.source import resolve
+from lionrepro.asr.device import process_group
 from lionrepro.asr.language_id import spoken_language_share, written_language
 from lionrepro.asr.scoring import EVALKIT, ErrorCounts, score
 from lionrepro.corpora.manifest import manifest_fingerprint, read_manifest
@@ -342,7 +343,8 @@ def score_checkpoint(
     rows = select_rows(read_manifest(manifest), datasets, limit)
     torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
     backend = load_backend(source.folder)
-    with hypothesis_log.process_group(device) as (_, _, chosen):
+    with process_group(device) as process:
+        chosen = process.device
         dtype = getattr(torch, section.get("gpu_dtype", "bfloat16")) if chosen.type == "cuda" else None
         return evaluate(
             backend.to(chosen, dtype),

@@ -11,18 +11,13 @@ a row, and that row is decoded again. When every row is there, they are merged i
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import torch
 import torch.distributed as dist
-
-from lionrepro.asr.device import select_device
 
 PREFIX = ".hypotheses-"
 
@@ -62,27 +57,6 @@ def clear(out_dir: Path) -> None:
     """Remove every partial file (of any key) once the merged hypotheses are written."""
     for path in _files(out_dir):
         path.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def process_group(request: str | None) -> Iterator[tuple[int, int, torch.device]]:
-    """(rank, world size, device) of this process in a `torchrun` job, a group of one without it: gloo on the CPU,
-    NCCL on GPUs, each process on its local rank's GPU."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    device = select_device(request, int(os.environ.get("LOCAL_RANK", "0")))
-    if world == 1:
-        yield 0, 1, device
-        return
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    owned = not dist.is_initialized()
-    if owned:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    try:
-        yield dist.get_rank(), world, device
-    finally:
-        if owned:
-            dist.destroy_process_group()
 
 
 def barrier() -> None:

@@ -47,7 +47,7 @@ from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from lionrepro.asr.ctc_auxiliary import HybridCtcAttention, ctc_targets
-from lionrepro.asr.device import select_device
+from lionrepro.asr.device import Process, process_group, processes
 from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 from lionrepro.asr.spec_augment import SpecAugment
@@ -157,42 +157,6 @@ class _Progress:
     wall_s: float = 0.0
 
 
-@dataclass(frozen=True)
-class _Process:
-    rank: int
-    world_size: int
-    device: torch.device
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def processes() -> int:
-    """How many processes this job has (`torchrun` sets WORLD_SIZE; 1 without it)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-@contextlib.contextmanager
-def _process_group(request: str) -> Iterator[_Process]:
-    """This process's place in a `torchrun` job (a group of one without it): gloo on CPU, NCCL on CUDA."""
-    world_size = processes()
-    device = select_device(request, int(os.environ.get("LOCAL_RANK", "0")))
-    if world_size == 1:
-        yield _Process(0, 1, device)
-        return
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    owned = not dist.is_initialized()
-    if owned:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    try:
-        yield _Process(dist.get_rank(), world_size, device)
-    finally:
-        if owned:
-            dist.destroy_process_group()
-
-
 def epoch_batches(
     durations: np.ndarray, batch_size: int, seed: int, epoch: int, bucket_batches: int, shortest_first: bool
 ) -> np.ndarray:
@@ -251,7 +215,7 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _all_gather(process: _Process, value: Any) -> list[Any]:
+def _all_gather(process: Process, value: Any) -> list[Any]:
     if process.world_size == 1:
         return [value]
     gathered: list[Any] = [None] * process.world_size
@@ -329,7 +293,7 @@ def _resume(
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     fingerprint: dict[str, Any],
-    process: _Process,
+    process: Process,
     auxiliary: torch.nn.Module | None = None,
 ) -> _Progress:
     """Load a checkpoint into the live objects, after checking it belongs to this run."""
@@ -374,7 +338,7 @@ def _shards(
     window: list[np.ndarray],
     processor: Any,
     config: TrainConfig,
-    process: _Process,
+    process: Process,
     first_micro_batch: int,
 ) -> list[dict[str, torch.Tensor]]:
     """This process's share of each global batch of the window, collated (SpecAugment'ed, with CTC targets when the
@@ -395,7 +359,7 @@ def _shards(
 
 
 def _accumulate(
-    net: torch.nn.Module, shards: list[dict[str, torch.Tensor]], process: _Process, ctc_weight: float, rows: int
+    net: torch.nn.Module, shards: list[dict[str, torch.Tensor]], process: Process, ctc_weight: float, rows: int
 ) -> tuple[float, float | None, int]:
     """Forward and backward over one accumulation window; (attention loss per supervised token, CTC loss per target
     token or None without CTC, tokens), all processes. `rows`: the window's rows on all processes.
@@ -429,7 +393,7 @@ def _accumulate(
     return float(sums[0]), float(sums[1]) if ctc_weight > 0 else None, int(tokens)
 
 
-def _agree(process: _Process, flag: bool) -> bool:
+def _agree(process: Process, flag: bool) -> bool:
     """True on every process when it is true on any (a wall-clock budget must end all of them at the same step)."""
     if process.world_size == 1:
         return flag
@@ -467,7 +431,7 @@ class _Session:
         self.fingerprint = run_fingerprint(config, rows, model)
         self.progress = _Progress()
 
-    def resume(self, process: _Process) -> int | None:
+    def resume(self, process: Process) -> int | None:
         """Continue from the last checkpoint, if there is one; its step."""
         checkpoint = latest_checkpoint(self.out_dir)
         if checkpoint is None:
@@ -477,7 +441,7 @@ class _Session:
         )
         return self.progress.step
 
-    def step(self, net: torch.nn.Module, window: list[np.ndarray], process: _Process) -> dict[str, Any]:
+    def step(self, net: torch.nn.Module, window: list[np.ndarray], process: Process) -> dict[str, Any]:
         """One optimizer step over a window of global batches; its line of the curve (wall time not yet set)."""
         config = self.config
         shards = _shards(self.rows, window, self.processor, config, process, self.progress.micro_batches)
@@ -510,7 +474,7 @@ class _Session:
             line["ctc_loss"] = ctc
         return line
 
-    def save(self, process: _Process) -> None:
+    def save(self, process: Process) -> None:
         """A checkpoint (every process contributes its RNG state; rank 0 writes)."""
         rng = _all_gather(process, _rng_state())
         if process.main:
@@ -532,7 +496,7 @@ class _Session:
         return self.auxiliary.head if self.auxiliary is not None else None
 
 
-def _loop(session: _Session, process: _Process) -> tuple[str, float | None]:
+def _loop(session: _Session, process: Process) -> tuple[str, float | None]:
     """Steps until the schedule's end or the wall-clock budget, with progress bar, curve and checkpoints."""
     config, progress = session.config, session.progress
     net = session.trainable
@@ -575,7 +539,7 @@ def train(config: TrainConfig, model: torch.nn.Module, processor: Any, rows: lis
     `torchrun` every process calls this with the same arguments; only rank 0 writes.
     """
     out_dir = Path(out_dir)
-    with _process_group(config.device) as process:
+    with process_group(config.device) as process:
         if len(rows) < config.batch_size * process.world_size:
             raise UserError(
                 f"{len(rows)} rows cannot fill one global batch of {config.batch_size} per process x "

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from lionrepro.asr import recipe_runs
-from lionrepro.asr.training_loop import processes
+from lionrepro.asr.device import processes
 from lionrepro.claims.bootstrap import compare_runs
 from lionrepro.config import load_profile
 from lionrepro.corpora.data_record import data_summary
