@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
+from lionrepro.speed.measurement_run import failure_record
 from lionrepro.speed.static_decoding import CAPTURE_STEPS, LEVERS, StaticGreedyDecoder
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
@@ -197,11 +197,7 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
                     f" RTFx {entry['batched']['rtfx']:.0f} at batch {settings.batch_size}"
                 )
             except Exception as error:  # noqa: BLE001 - recorded; the other levers and models still run
-                entry = {
-                    "status": "error",
-                    "error": f"{type(error).__name__}: {error}",
-                    "traceback": traceback.format_exc(limit=8),
-                }
+                entry = failure_record(error)
                 log(f"  {name} {lever} FAILED: {entry['error']}")
             entry["wall_s"] = time.perf_counter() - began
             result["levers"][lever] = entry
@@ -244,11 +240,7 @@ def run_decode(
         try:
             entry = measure_model(model_name, settings, bandwidth, log)
         except Exception as error:  # noqa: BLE001 - recorded, the other models still run
-            entry = {
-                "status": "error",
-                "error": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc(limit=8),
-            }
+            entry = failure_record(error)
             log(f"  {model_name} FAILED: {entry['error']}")
         entry["wall_s"] = time.perf_counter() - began
         results["models"][model_name] = entry

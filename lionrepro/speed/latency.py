@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ import torch
 
 from lionrepro import paper
 from lionrepro.asr import architectures
+from lionrepro.speed.measurement_run import failure_record
 from lionrepro.speed.table3_protocol import protocol_clips
 
 # (encoder layers, decoder layers): the three depths the extrapolation is fitted on, and the one that checks it
@@ -299,12 +299,7 @@ def run_speed(
         try:
             model_result = measure_model(name, settings, log)
         except Exception as error:  # noqa: BLE001 - recorded in the results, the other models still run
-            model_result = {
-                "paper_model": architectures.architecture(name).paper_model,
-                "status": "error",
-                "error": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc(limit=8),
-            }
+            model_result = {"paper_model": architectures.architecture(name).paper_model, **failure_record(error)}
             log(f"  {name} FAILED: {model_result['error']}")
         model_result["params"] = params[name]
         model_result["paper_latency_s"] = paper_latency(model_result["paper_model"])

@@ -5,6 +5,7 @@ interrupted run still leaves what it measured."""
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,13 @@ def run_measurement(
 def all_measured(results: dict[str, Any]) -> bool:
     """True when every model of the run was measured (a failure is recorded in the results, not raised)."""
     return all(model["status"] == "ok" for model in results["models"].values())
+
+
+def failure_record(error: BaseException) -> dict[str, Any]:
+    """What a results file records of one measurement that failed (out of memory, a kernel that cannot be captured):
+    the error in one line and its traceback, so that the other measurements of the run still go ahead."""
+    return {
+        "status": "error",
+        "error": f"{type(error).__name__}: {error}",
+        "traceback": "".join(traceback.format_exception(error, limit=8)),
+    }

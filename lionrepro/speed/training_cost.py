@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
@@ -35,6 +34,7 @@ from lionrepro.speed.latency import (
     free_memory,
     linearity_error,
 )
+from lionrepro.speed.measurement_run import failure_record
 
 PAPER_SYSTEM = "Polyglot-Lion"
 BASELINE_SYSTEM = "MERaLiON-2-10B"
@@ -270,12 +270,7 @@ def measure_training_or_error(name: str, settings: CostSettings, log: Callable[[
         except Exception as error:  # noqa: BLE001 - recorded in the results, the other models still run
             failure = error
         log(f"  {name} FAILED: {type(failure).__name__}: {failure}")
-        return {
-            "status": "error",
-            "paper_model": architectures.architecture(name).paper_model,
-            "error": f"{type(failure).__name__}: {failure}",
-            "traceback": "".join(traceback.format_exception(failure, limit=8)),
-        }
+        return {"paper_model": architectures.architecture(name).paper_model, **failure_record(failure)}
 
 
 def paper_cost() -> dict[str, dict[str, Any]]:
