@@ -1,5 +1,6 @@
-"""`lionrepro experiments` end to end on a toy world: four fine-tunes of one base, the base scored, the comparisons,
-resumption without retraining, and the measured claims that read the summary.
+"""`lionrepro experiments` end to end on a toy world: four fine-tunes of one base at two seeds, two jobs at a time,
+the base scored, the seeds pooled, the comparisons, resumption without retraining, and the measured claims that read
+the summary.
 
 The world is the real tiny Qwen3-ASR, two steps per run, and two tone clips per Table 2 test set, so that the
 12-benchmark average exists; the scores are those of an untrained model and are not asserted, the plumbing is.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +42,13 @@ warmup_ratio = 0.5
 checkpoint_every = 1
 log_every = 1
 device = "cpu"
+threads = 1
 [evaluate]
 batch_size = 8
 budget = {{ per_second = 2.0, extra = 2 }}
 [experiments]
+seeds = [0, 1]
+workers = 2
 bootstrap = {{ resamples = 50, seed = 0, level = 0.95 }}
 comparisons = [["base", "recipe"], ["natural", "recipe"], ["tags", "recipe"], ["control", "recipe"]]
 [experiments.runs.recipe]
@@ -118,13 +123,53 @@ def summary(world) -> dict:
     return json.loads((world["results"] / "experiments" / "summary.json").read_text())
 
 
-def test_every_run_and_the_base_are_scored_with_equal_budgets(summary):
+def _seed(summary: dict, name: str, seed: int = 0) -> dict:
+    return summary["runs"][name]["seeds"][str(seed)]
+
+
+def test_every_run_at_every_seed_and_the_base_are_scored_with_equal_budgets(summary):
     runs = summary["runs"]
-    assert list(runs) == ["base", "recipe", "natural", "tags", "control"]
-    assert {runs[name]["steps"] for name in runs if name != "base"} == {2}
-    for entry in runs.values():
-        assert entry["average_12"] is not None and set(entry["languages"]) <= {"en", "zh", "ta", "ms"}
-        assert len(read_manifest_hypotheses(entry["results"])) == 24
+    assert list(runs) == ["base", "recipe", "natural", "tags", "control"] and summary["seeds"] == [0, 1]
+    assert list(runs["base"]["seeds"]) == ["all"] and runs["base"]["sd"] is None
+    for name in runs:
+        if name != "base":
+            assert list(runs[name]["seeds"]) == ["0", "1"]
+            assert {seed["steps"] for seed in runs[name]["seeds"].values()} == {2}
+            assert Path(runs[name]["seeds"]["1"]["train_record"]).parent.name == "seed-1"
+        for entry in runs[name]["seeds"].values():
+            assert entry["average_12"] is not None and set(entry["languages"]) <= {"en", "zh", "ta", "ms"}
+            assert len(read_manifest_hypotheses(entry["results"])) == 24
+
+
+def test_a_run_is_the_mean_of_its_seeds_with_their_sd(summary):
+    for name, run in summary["runs"].items():
+        seeds = list(run["seeds"].values())
+        assert run["average_12"] == pytest.approx(statistics.fmean(s["average_12"] for s in seeds))
+        for code, value in run["languages"].items():
+            assert value == pytest.approx(statistics.fmean(s["languages"][code] for s in seeds))
+        overall = [s["implicit_lid"]["overall"] for s in seeds]
+        assert run["implicit_lid"]["overall"] == pytest.approx(statistics.fmean(overall))
+        if name != "base":
+            assert run["sd"]["average_12"] == pytest.approx(statistics.stdev(s["average_12"] for s in seeds))
+            assert run["sd"]["benchmarks"].keys() == run["benchmarks"].keys()
+
+
+def test_seeds_train_different_models_and_two_jobs_at_a_time_change_nothing(world, summary, tmp_path):
+    """The seed is the run's, not the worker's: seed 1 starts another data order, and training the same jobs one at a
+    time gives the same weights as two at a time."""
+    records = [json.loads(Path(_seed(summary, "recipe", seed)["train_record"]).read_text()) for seed in (0, 1)]
+    assert [r["provenance"]["config"]["seed"] for r in records] == [0, 1]
+    assert records[0]["result"]["weight_checksums"] != records[1]["result"]["weight_checksums"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
+        out = tmp_path / "one-at-a-time"
+        assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "recipe", "--workers", "1",
+                     "--out", str(out)]) == 0  # fmt: skip
+    alone = json.loads((out / "summary.json").read_text())["runs"]["recipe"]["seeds"]
+    for seed in ("0", "1"):
+        again = json.loads(Path(alone[seed]["train_record"]).read_text())["result"]["weight_checksums"]
+        assert again == records[int(seed)]["result"]["weight_checksums"]
+        assert alone[seed]["average_12"] == summary["runs"]["recipe"]["seeds"][seed]["average_12"]
 
 
 def read_manifest_hypotheses(results: str) -> list[dict]:
@@ -133,7 +178,7 @@ def read_manifest_hypotheses(results: str) -> list[dict]:
 
 def test_each_run_trains_on_what_its_table_says(summary):
     records = {
-        name: json.loads(Path(summary["runs"][name]["train_record"]).read_text())
+        name: json.loads(Path(_seed(summary, name)["train_record"]).read_text())
         for name in summary["runs"]
         if name != "base"
     }
@@ -144,10 +189,11 @@ def test_each_run_trains_on_what_its_table_says(summary):
     assert tags["naming_a_language"] == tags["rows"] > 0
 
 
-def test_comparisons_are_paired_bootstraps_of_the_recipe(summary):
+def test_comparisons_are_bootstraps_over_the_seeds_of_the_recipe(summary):
     comparisons = summary["comparisons"]
     assert set(comparisons) == {"recipe-vs-base", "recipe-vs-natural", "recipe-vs-tags", "recipe-vs-control"}
     runs = summary["runs"]
+    assert comparisons["recipe-vs-base"]["seeds"] == [1, 2] and comparisons["recipe-vs-tags"]["seeds"] == [2, 2]
     for stat in comparisons.values():
         a, b = runs[stat["a"]], runs[stat["b"]]
         assert stat["average_12"]["a"] == pytest.approx(a["average_12"])
@@ -156,11 +202,12 @@ def test_comparisons_are_paired_bootstraps_of_the_recipe(summary):
         assert low <= stat["average_12"]["difference"] <= high
 
 
-def test_a_second_call_reuses_the_finished_runs(world, summary, capsys):
+def test_a_second_call_reuses_the_finished_runs(world, summary, capfd):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
         assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "recipe"]) == 0
-    assert "recipe: trained already" in capsys.readouterr().out
+    printed = capfd.readouterr().out  # the jobs print from their worker processes
+    assert printed.count("recipe: trained already") == 2 and "[8/8]" in printed
     again = json.loads((world["results"] / "experiments" / "summary.json").read_text())
     assert again["runs"]["recipe"]["average_12"] == summary["runs"]["recipe"]["average_12"]
 
@@ -170,22 +217,24 @@ def test_the_summary_records_what_its_numbers_depend_on(world, summary):
     assert inputs["profile"]["train"]["steps"] == 2 and "max_minutes" not in inputs["profile"]["train"]
     assert inputs["profile"]["experiments"]["runs"]["recipe"]["rows"] == "balanced"
     assert set(inputs["manifests"]) == {"train", "balanced", "test"} and len(inputs["base_sha256"]) == 64
-    record = json.loads(Path(summary["runs"]["recipe"]["train_record"]).read_text())
+    assert inputs["profile"]["experiments"]["seeds"] == [0, 1] and "workers" not in inputs["profile"]["experiments"]
+    record = json.loads(Path(_seed(summary, "recipe")["train_record"]).read_text())
     assert record["result"]["fingerprint"]["initial_weights_sha256"]
-    scored = json.loads(Path(summary["runs"]["recipe"]["results"]).read_text())
+    assert record["result"]["fingerprint"]["settings"]["threads"] == 1
+    scored = json.loads(Path(_seed(summary, "recipe")["results"]).read_text())
     assert scored["provenance"]["inputs"]["checkpoint_sha256"] == file_sha256(
-        Path(summary["runs"]["recipe"]["checkpoint"]) / "model.safetensors"
+        Path(_seed(summary, "recipe")["checkpoint"]) / "model.safetensors"
     )
 
 
-def test_a_committed_record_without_its_weights_is_trained_again(world, summary, capsys):
+def test_a_committed_record_without_its_weights_is_trained_again(world, summary, capfd):
     """A fresh clone has the records but not the weights (they are not committed): same inputs, so it retrains."""
-    model = Path(summary["runs"]["control"]["checkpoint"])
+    model = Path(_seed(summary, "control", 1)["checkpoint"])
     shutil.rmtree(model)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LIONREPRO_RESULTS", str(world["results"]))
         assert main(["--profile", str(world["profile"]), "experiments", "--quiet", "--only", "control"]) == 0
-    assert "control: trained already" not in capsys.readouterr().out and (model / "model.safetensors").exists()
+    assert capfd.readouterr().out.count("control: trained already") == 1 and (model / "model.safetensors").exists()
 
 
 def test_a_finished_run_of_other_inputs_is_refused_not_reused(world, summary, tmp_path):
@@ -228,6 +277,8 @@ def test_staleness_names_what_changed_and_the_command(world, summary, tmp_path, 
     changed.write_text(world["profile"].read_text().replace("steps = 2", "steps = 3"))
     (problem,) = stale_experiments(load_profile(str(changed)))
     assert "is stale: [train] steps 2 -> 3; run `lionrepro experiments`" in problem
+    (fewer,) = stale_experiments(load_profile(str(world["profile"])) | {"experiments": {}})
+    assert "seeds" in fewer
 
 
 def test_a_command_line_override_is_recorded_as_an_input(world, summary, tmp_path):
@@ -247,7 +298,7 @@ def test_a_command_line_override_is_recorded_as_an_input(world, summary, tmp_pat
 )
 def test_competitive_is_non_inferiority_within_the_margin(difference, high, verdict, tmp_path, monkeypatch):
     """Tagged average 60: the margin is +3 points (5%). The interval's upper end decides, not significance."""
-    runs = {name: {"results": f"{name}.json"} for name in ("recipe", "tags")}
+    runs = {name: {"seeds": {"0": {"results": f"{name}.json"}}} for name in ("recipe", "tags")}
     stat = {"a": 60.0, "b": 60.0 + difference, "difference": difference, "low": difference - 1.5, "high": high,
             "significant": difference - 1.5 > 0}  # fmt: skip
     summary = {

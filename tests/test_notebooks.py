@@ -5,6 +5,7 @@ the release figure's printed numbers are checked against the paper's tables."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -70,6 +71,8 @@ def test_release_figure_numbers_against_the_tables():
 
 
 def test_experiments_folder_is_the_stage_s():
-    """figure_data names the experiments' folder without importing torch; it must be the stage's."""
+    """figure_data names the experiments' folder and a run's seed folders without importing torch; they must be the
+    stage's."""
     assert figure_data.experiments_dir() == recipe_runs.experiments_dir()
     assert figure_data.SUMMARY == recipe_runs.SUMMARY
+    assert recipe_runs.seed_dir(Path("root"), "recipe", 2) == Path("root", "recipe", f"{figure_data.SEED_PREFIX}2")

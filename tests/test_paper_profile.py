@@ -110,12 +110,22 @@ def test_data_train_under_torchrun_evaluate_experiments_claims_and_tables(inside
     scored = json.loads((results / "evaluate" / "model" / "results.json").read_text())
     assert {entry["utterances"] for entry in scored["datasets"].values()} == {TEST} and len(scored["datasets"]) == 4
 
-    # experiments: the recipe and its ablations from the same original-layout base, one step each, and the base scored
-    assert main(["--profile", "paper", "experiments", "--base", "base", "--device", "cpu", "--steps", "1",
-                 "--batch-size", "2", "--quiet"]) == 0  # fmt: skip
+    # experiments under torchrun: the recipe and its ablations from the same original-layout base, one step each
+    # (DDP), and the base scored (sharded); rank 0 alone writes the summary
+    done = _stage(inside, "experiments", "--base", "base", "--device", "cpu", "--steps", "1", "--batch-size", "2",
+                  "--quiet", processes=2)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((results / "experiments" / "summary.json").read_text())
+    records = [json.loads(Path(run["seeds"]["0"]["train_record"]).read_text()) for run in summary["runs"].values()
+               if "train_record" in run["seeds"].get("0", {})]  # fmt: skip
+    assert len(records) == 4 and {r["result"]["world_size"] for r in records} == {2}
+    base_results = json.loads(Path(summary["runs"]["base"]["seeds"]["all"]["results"]).read_text())
+    assert base_results["decoding"]["processes"] == 2
     assert list(summary["runs"]) == ["base", "recipe", "natural", "tags", "control"]
-    assert {run["steps"] for name, run in summary["runs"].items() if name != "base"} == {1}
+    assert summary["seeds"] == [0]  # the paper profile trains each run once
+    assert {
+        seed["steps"] for name, run in summary["runs"].items() if name != "base" for seed in run["seeds"].values()
+    } == {1}
     assert (
         summary["inputs"]["base_sha256"] == summary["provenance"]["base_source"]["weights_files"]["model.safetensors"]
     )

@@ -1,16 +1,12 @@
 """Provenance names the code that made a result: "dirty" means uncommitted changes to source, never to what the
 stages write (results/, tables/, models/, notebooks/), and no committed result was made by uncommitted code."""
 
-import json
 import re
 import subprocess
 
 import pytest
 
 from lionrepro import provenance
-
-# The base's record was made before source and outputs were told apart; issue 13's new base replaces it.
-EXEMPT = {"models/tiny-base/train.json"}
 
 
 def _git(root, *args):
@@ -40,16 +36,9 @@ def test_a_source_change_does(repo):
     assert provenance.git_commit().endswith("+dirty")
 
 
-def _says_dirty(text: str, quoted: set[str] = frozenset()) -> bool:
-    """Our provenance's `+dirty` commit stamp, or pytest-benchmark's `"dirty": true` in its commit_info; `quoted`
-    stamps (the exempt files' own) may appear where an output names what it read."""
-    for stamp in quoted:
-        text = text.replace(stamp, "")
+def _says_dirty(text: str) -> bool:
+    """Our provenance's `+dirty` commit stamp, or pytest-benchmark's `"dirty": true` in its commit_info."""
     return "+dirty" in text or re.search(r'"dirty":\s*true', text) is not None
-
-
-def _exempt_stamps() -> set[str]:
-    return {json.loads((provenance.REPO_ROOT / path).read_text())["provenance"]["commit"] for path in EXEMPT}
 
 
 def test_no_committed_result_says_dirty():
@@ -60,13 +49,11 @@ def test_no_committed_result_says_dirty():
         text=True,
         check=True,
     ).stdout.split()
-    quoted = _exempt_stamps()  # an output may name the exempt record it read, stamp included
     dirty = [
         path
         for path in tracked
-        if path not in EXEMPT
-        and path.endswith((".json", ".md", ".tex", ".csv", ".jsonl", ".html"))
-        and _says_dirty((provenance.REPO_ROOT / path).read_text(encoding="utf-8"), quoted)
+        if path.endswith((".json", ".md", ".tex", ".csv", ".jsonl", ".html"))
+        and _says_dirty((provenance.REPO_ROOT / path).read_text(encoding="utf-8"))
     ]
     assert not dirty, f"made by uncommitted code (re-make them at a clean commit): {dirty}"
 

@@ -1,8 +1,10 @@
 """Generated tables: snapshots of the rendered files, and the banner every generated file carries."""
 
+import statistics
 from pathlib import Path
 
 import pytest
+import report_kit
 
 from lionrepro.claims.paper_arithmetic import table1_train_plan
 from lionrepro.corpora import balanced_sampling
@@ -44,20 +46,20 @@ def test_printed_numbers_keep_their_trailing_zeros(tmp_path):
     assert "| 2.10 " in markdown and "| 74.50 " in markdown
 
 
-def test_tiny_table2_puts_each_run_in_table2_columns_with_its_average_and_language_share():
-    columns = [b.column for b in table_rendering.paper.BENCHMARKS]
-    run = {
-        "benchmarks": {c: 10.0 + i for i, c in enumerate(columns) if c != "ms_Fleurs"},
-        "average_12": None,
-        "implicit_lid": {"overall": 0.9876},
-        "what": "a run missing one test set",
-    }
-    summary = {"runs": {"base": {**run, "benchmarks": dict.fromkeys(columns, 50.0), "average_12": 50.0}, "recipe": run}}
+def test_tiny_table2_shows_each_run_as_mean_and_sd_over_its_seeds_and_the_base_plain(tmp_path):
+    summary = report_kit.experiments(tmp_path)
     table = table_rendering.tiny_table2(summary, "summary.json")
-    assert table.headers == ["run", *columns, "Avg", "in spoken language %", "what"]
-    base, recipe = table.rows
-    assert base[1:14] == ["50.00"] * 13 and base[14] == "98.8"
-    assert recipe[1] == "10.00" and recipe[columns.index("ms_Fleurs") + 1] == "-" and recipe[13] == "-"
+    columns = report_kit.COLUMNS
+    assert table.headers == ["run", *columns, "Avg", "in spoken language %", "seeds", "what"]
+    assert "mean ± sample sd over 3 seeds (0, 1, 2)" in table.title
+    base, recipe, natural = table.rows
+    assert base[1:16] == ["50.00"] * 13 + ["98.8", "all"]
+    assert (recipe[1], recipe[14], recipe[15]) == ("41.71 ± 2.10", "88.0 ± 3.0", "0, 1, 2")
+    seeds = summary["runs"]["recipe"]["seeds"].values()
+    per_seed = [[s["benchmarks"][c] for s in seeds] for c in columns] + [[s["average_12"] for s in seeds]]
+    for cell, values in zip(recipe[1:14], per_seed, strict=True):  # every cell and the Avg, from the seeds' values
+        assert cell == f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
+    assert natural[columns.index("ms_Fleurs") + 1] == "-" and natural[13] == "-"  # a test set the seeds lack
 
 
 def test_the_claims_report_card_matches_its_snapshot(tmp_path):

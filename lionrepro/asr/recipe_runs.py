@@ -3,18 +3,36 @@
 Every run starts from the same base checkpoint with the same training settings (the same number of optimizer steps:
 equal budgets) and differs only in what its `[experiments.runs.NAME]` table says: which training rows (`balanced`:
 Algorithm 1's manifest; `train`: natural proportions), which languages, and whether the targets carry language tags.
-The base is scored too. Each run lives in `<root>/NAME/` (training files and `eval/`); training resumes from its
-checkpoints and a finished run is not retrained, so an interrupted command picks up where it stopped.
+The base is scored too. Every run is trained once per seed of `[experiments] seeds` (issue 13: on Lion-12 the spread
+between seeds is larger than the test sets' sampling noise), each in `<root>/NAME/seed-S/` (training files and
+`eval/`); the base, trained elsewhere and decoded greedily, is scored once, in `<root>/base/eval/`. Training resumes
+from its checkpoints and a finished run is not retrained, so an interrupted command picks up where it stopped.
+
+`[experiments] workers` runs that many (run, seed) jobs at once, each in its own process with `[train] threads` torch
+threads: on the tiny profile's 2 cores, two one-thread runs side by side train about twice as fast as one two-thread
+run (benchmarks/bench_training_step.py), and a run's weights do not depend on how many run beside it.
+
+The summary's entry of a run holds every seed's scores under `seeds` ("all" for the base's one evaluation), and their
+means over seeds under the keys a single run has (`average_12`, `languages`, `benchmarks`, `implicit_lid`), with the
+sample standard deviations in `sd` (None for a single evaluation).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import multiprocessing
+import statistics
+import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from lionrepro.asr.backends.source import resolve
+from lionrepro.asr.device import torch_threads
 from lionrepro.asr.evaluation import RESULTS_FILE, score_checkpoint
 from lionrepro.asr.finetuning import RECORD, run_training
 from lionrepro.asr.model import load_checkpoint
@@ -25,6 +43,7 @@ from lionrepro.fingerprints import differences
 from lionrepro.provenance import read_json, results_dir
 
 BASE = "base"
+ALL_SEEDS = "all"  # the key of the base's one evaluation, which stands for every seed
 ROWS = ("balanced", "train")
 SUMMARY = "summary.json"
 
@@ -32,6 +51,8 @@ SUMMARY = "summary.json"
 # `[evaluate]` settings that leave every hypothesis as it is (batched decoding equals one at a time:
 # tests/test_evaluate.py)
 _NOT_SCORE_AFFECTING = ("batch_size",)
+# `[experiments]` settings that leave every result as it is: how many jobs run at once (each run's threads are its own)
+_NOT_EXPERIMENT_AFFECTING = ("workers",)
 
 
 def base_option(profile: dict[str, Any], given: str | None = None) -> tuple[str | None, str]:
@@ -65,18 +86,26 @@ def experiments_dir() -> Path:
 
 
 def experiment_inputs(
-    profile: dict[str, Any], data: dict[str, Any] | None, base: Path, train_overrides: dict[str, Any] | None = None
+    profile: dict[str, Any],
+    data: dict[str, Any] | None,
+    base: Path,
+    train_overrides: dict[str, Any] | None = None,
+    seeds: list[int] | None = None,
 ) -> dict[str, Any]:
     """What every number in `summary.json` depends on, besides the code: the profile values that shape the corpus,
-    the training (with the command line's overrides of `[train]`, e.g. a study's `--lr`) and the scoring, the
-    manifests' content (None when the data stage has not run here) and the base."""
+    the training (with the command line's overrides of `[train]`, e.g. a study's `--lr`), the seeds (`--seeds` over
+    `[experiments] seeds`) and the scoring, the manifests' content (None when the data stage has not run here) and the
+    base."""
     train = {**profile.get("train", {}), **{k: v for k, v in (train_overrides or {}).items() if v is not None}}
+    experiments = {k: v for k, v in profile.get("experiments", {}).items() if k not in _NOT_EXPERIMENT_AFFECTING}
+    if seeds is not None:
+        experiments["seeds"] = seeds
     sections = {
         "data": {k: v for k, v in profile.get("data", {}).items() if k not in NOT_TABLE1_AFFECTING},
         "balance": profile.get("balance", {}),
         "train": {k: v for k, v in train.items() if k not in NOT_RESULT_AFFECTING},
         "evaluate": {k: v for k, v in profile.get("evaluate", {}).items() if k not in _NOT_SCORE_AFFECTING},
-        "experiments": profile.get("experiments", {}),
+        "experiments": experiments,
     }
     manifests = None
     if data is not None:
@@ -204,44 +233,141 @@ def scores(results: dict[str, Any], out: Path) -> dict[str, Any]:
     }
 
 
+def seed_dir(root: Path, name: str, seed: int) -> Path:
+    return root / name / f"seed-{seed}"
+
+
+def _statistic(values: list[Any], how: Callable[[list[float]], float]) -> Any:
+    """`how` over the seeds' values, key by key for dicts; None where any seed has None."""
+    if isinstance(values[0], dict):
+        return {key: _statistic([v[key] for v in values], how) for key in values[0]}
+    return None if any(v is None for v in values) else how(values)
+
+
+_POOLED = ("average_12", "languages", "benchmarks")
+
+
+def pooled(seeds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A run's seeds' scores, pooled: the mean over seeds of each rate and share, and `sd` (sample standard deviation
+    over seeds; None with a single evaluation)."""
+    entries = list(seeds.values())
+    shares = [{"overall": e["implicit_lid"]["overall"], "per_language": e["implicit_lid"]["per_language"]}
+              for e in entries]  # fmt: skip
+    mean = {key: _statistic([e[key] for e in entries], statistics.fmean) for key in _POOLED}
+    mean["implicit_lid"] = _statistic(shares, statistics.fmean)
+    if len(entries) < 2:
+        return {**mean, "sd": None}
+    sd = {key: _statistic([e[key] for e in entries], statistics.stdev) for key in _POOLED}
+    sd["implicit_lid"] = _statistic(shares, statistics.stdev)
+    return {**mean, "sd": sd}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """One run at one seed: train it (unless finished), then score it."""
+
+    name: str
+    run: dict[str, Any]
+    config: TrainConfig
+    train: bool  # False: only score a run finished before (not chosen this time)
+
+
+def _do_job(job: _Job, profile: dict, base: Path, root: Path, data: dict, device: str | None, progress: bool) -> dict:
+    """A job's seed entry; runs in a worker process when several run at once (a top-level function, so it pickles)."""
+    out = seed_dir(root, job.name, job.config.seed)
+    with torch_threads(job.config.threads):
+        if job.train:
+            train_run(job.name, job.run, job.config, profile, base, out, data)
+        test_manifest = Path(data["manifests"]["test"])
+        results = score_run(
+            job.name, out / FINAL_MODEL, out / "eval", profile, test_manifest, device=device, progress=progress
+        )
+    result = read_json(out / RECORD)["result"]
+    return {
+        "checkpoint": str(out / FINAL_MODEL),
+        "train_record": str(out / RECORD),
+        "train_wall_s": result["wall_s"],
+        "steps": result["steps"],
+        "stopped_by": result["stopped_by"],
+        **scores(results, out / "eval"),
+    }
+
+
+def _jobs(
+    runs: dict[str, dict[str, Any]],
+    chosen: list[str],
+    config_of: Callable[[dict[str, Any], int], TrainConfig],
+    seeds: list[int],
+    base: Path,
+    root: Path,
+    data: dict[str, Any],
+) -> list[_Job]:
+    """The chosen runs at every seed, then the seeds of the others that finished before (scored, not trained)."""
+    jobs = []
+    for name, run in runs.items():
+        for seed in seeds:
+            config = config_of(run, seed)
+            if name in chosen:
+                jobs.append(_Job(name, run, config, train=True))
+            elif finished(seed_dir(root, name, seed), planned_run(run, config, base, data)[-1]):
+                jobs.append(_Job(name, run, config, train=False))
+    return jobs
+
+
 def run_all(
     runs: dict[str, dict[str, Any]],
     chosen: list[str],
-    config_of: Callable[[dict[str, Any]], TrainConfig],
+    config_of: Callable[[dict[str, Any], int], TrainConfig],
     profile: dict,
     base: Path,
     root: Path,
     data: dict[str, Any],
     *,
+    seeds: list[int],
+    workers: int,
     device: str | None,
     progress: bool,
 ) -> dict[str, dict[str, Any]]:
-    """Score the base, train the `chosen` runs (each with `config_of(run)`) and score every finished run: one entry
-    per run for the summary. The runs not chosen still enter it when they finished before."""
+    """Score the base, train the `chosen` runs at every seed (each with `config_of(run, seed)`), `workers` jobs at a
+    time, and score every finished run: one entry per run for the summary (module docstring). The runs not chosen
+    still enter it with the seeds that finished before."""
     test_manifest = Path(data["manifests"]["test"])
-    entries: dict[str, dict[str, Any]] = {
-        BASE: {"what": "the base checkpoint, not fine-tuned", "checkpoint": str(base)}
-    }
     base_eval = root / BASE / "eval"
-    base_results = score_run(BASE, base, base_eval, profile, test_manifest, device=device, progress=progress)
-    entries[BASE].update(scores(base_results, base_eval))
-    for name, run in runs.items():
-        out, config = root / name, config_of(run)
-        if name in chosen:
-            train_run(name, run, config, profile, base, out, data)
-        elif not finished(out, planned_run(run, config, base, data)[-1]):
-            continue
-        results = score_run(
-            name, out / FINAL_MODEL, out / "eval", profile, test_manifest, device=device, progress=progress
+    threads = config_of(next(iter(runs.values())), seeds[0]).threads
+    with torch_threads(threads):
+        base_results = score_run(BASE, base, base_eval, profile, test_manifest, device=device, progress=progress)
+    base_seeds = {ALL_SEEDS: scores(base_results, base_eval)}
+    entries: dict[str, dict[str, Any]] = {
+        BASE: {"what": "the base checkpoint, not fine-tuned", "checkpoint": str(base), "seeds": base_seeds,
+               **pooled(base_seeds)}
+    }  # fmt: skip
+    jobs = _jobs(runs, chosen, config_of, seeds, base, root, data)
+    done: dict[tuple[str, int], dict[str, Any]] = {}
+    started = time.perf_counter()
+
+    def report(job: _Job, entry: dict[str, Any]) -> None:
+        done[job.name, job.config.seed] = entry
+        average = "n/a" if entry["average_12"] is None else f"{entry['average_12']:.2f}"
+        print(
+            f"[{len(done)}/{len(jobs)}] {job.name} seed {job.config.seed}: {entry['steps']} steps "
+            f"({entry['train_wall_s']:.0f} s of training), 12-set average {average}; "
+            f"{(time.perf_counter() - started) / 60:.1f} min so far",
+            flush=True,
         )
-        record = read_json(out / RECORD)
-        entries[name] = {
-            **run,
-            "checkpoint": str(out / FINAL_MODEL),
-            "train_record": str(out / RECORD),
-            "train_wall_s": record["result"]["wall_s"],
-            "steps": record["result"]["steps"],
-            "stopped_by": record["result"]["stopped_by"],
-            **scores(results, out / "eval"),
-        }
+
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            report(job, _do_job(job, profile, base, root, data, device, progress))
+    else:  # fresh interpreters ("spawn"): a forked child of a process that ran torch's thread pool can hang
+        quiet = [dataclasses.replace(job, config=dataclasses.replace(job.config, progress=False)) for job in jobs]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+            futures = {pool.submit(_do_job, job, profile, base, root, data, device, False): job for job in quiet}
+            finishing = as_completed(futures)
+            for future in tqdm(finishing, total=len(futures), desc="runs", unit="run", disable=not progress):
+                report(futures[future], future.result())
+    for name, run in runs.items():
+        seeds_done = {str(seed): done[name, seed] for seed in seeds if (name, seed) in done}
+        if seeds_done:
+            entries[name] = {**run, "seeds": seeds_done, **pooled(seeds_done)}
     return entries

@@ -47,7 +47,7 @@ from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from lionrepro.asr.ctc_auxiliary import HybridCtcAttention, ctc_targets
-from lionrepro.asr.device import Process, process_group, processes
+from lionrepro.asr.device import Process, process_group, processes, torch_threads
 from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 from lionrepro.asr.spec_augment import SpecAugment
@@ -79,6 +79,7 @@ class TrainConfig:
     curriculum: bool = False  # first epoch shortest first (SortaGrad)
     ctc_weight: float = 0.0  # weight of the auxiliary CTC loss (lionrepro.asr.ctc_auxiliary); 0: none
     spec_augment: dict[str, Any] = field(default_factory=dict)  # lionrepro.asr.spec_augment.SpecAugment's; {}: none
+    threads: int = 0  # torch's CPU threads while training (float sums depend on it); 0: torch's default
     max_minutes: float = 0.0  # wall-clock budget over all sessions of the run; 0: none
     checkpoint_every: int = 200  # steps
     keep_checkpoints: int = 2
@@ -111,7 +112,7 @@ class TrainConfig:
 NOT_RESULT_AFFECTING = {"max_minutes", "checkpoint_every", "keep_checkpoints", "log_every", "device", "progress"}
 # Settings added after fingerprints were first recorded, with the value that leaves training as it was: a fingerprint
 # names them only when they are on, so the runs recorded before them keep their fingerprints.
-_ADDED_LATER = {"ctc_weight": 0.0, "spec_augment": {}}
+_ADDED_LATER = {"ctc_weight": 0.0, "spec_augment": {}, "threads": 0}
 
 
 @dataclass
@@ -539,7 +540,7 @@ def train(config: TrainConfig, model: torch.nn.Module, processor: Any, rows: lis
     `torchrun` every process calls this with the same arguments; only rank 0 writes.
     """
     out_dir = Path(out_dir)
-    with process_group(config.device) as process:
+    with process_group(config.device) as process, torch_threads(config.threads):
         if len(rows) < config.batch_size * process.world_size:
             raise UserError(
                 f"{len(rows)} rows cannot fill one global batch of {config.batch_size} per process x "

@@ -8,6 +8,16 @@ does gives the spread of the difference: it counts as real only when its percent
 Utterances are resampled within each dataset (stratified), because the paper's averages weigh every test set the
 same whatever its size; a language's rate is the mean of its datasets' rates, and `average_12` the mean over Table
 2's 12 test sets. Utterances whose normalised reference is empty are left out, as the scorer leaves them out.
+
+Several seeds (issue 13): a run's rate is the mean of its seeds' rates, and the bootstrap has two levels. Each resample
+draws the utterances (the same draw for every seed of both systems) and, independently for each system, as many seeds
+as it has, with replacement (one draw per resample for all test sets: a seed is a whole model). The interval then holds
+both kinds of noise: which utterances are in the test sets, and which seeds were trained, the larger one on Lion-12
+(issue 13: recipe minus tags moved from +1.3 at seed 0 to -6.4 at seed 1, outside either seed's utterance interval).
+A seed-level test alone (a t-test over 3 seeds, 2 degrees of freedom) would see only very large effects, and an
+utterance bootstrap of the seeds' mean alone would call seed luck a difference. The seeds of the two systems are drawn
+independently, not paired: runs that train on different rows share nothing through their seed. With one seed each,
+this is the classic paired bootstrap.
 """
 
 from __future__ import annotations
@@ -82,33 +92,50 @@ def _stat(a: float, b: float, differences: np.ndarray, level: float) -> dict[str
 
 
 def paired_bootstrap(
-    a_rows: Sequence[dict[str, Any]],
-    b_rows: Sequence[dict[str, Any]],
+    a_seeds: Sequence[Sequence[dict[str, Any]]],
+    b_seeds: Sequence[Sequence[dict[str, Any]]],
     *,
     resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
 ) -> dict[str, Any]:
-    """Point rates of systems a and b (as `summarize` gives them), and the percentile interval of `b - a`.
+    """Point rates of systems a and b (each the mean over its seeds of the rates `summarize` gives), and the
+    percentile interval of `b - a` from the two-level bootstrap (module docstring). `a_seeds` and `b_seeds` hold one
+    list of hypothesis rows per seed, every list over the same utterances.
 
     Per language and for `average_12` (None unless the rows cover all 12 of Table 2's test sets); `significant`
     means the interval excludes 0.
     """
     if resamples < 1 or not 0 < level < 1:
         raise ValueError(f"need resamples >= 1 and 0 < level < 1, got {resamples} and {level}")
-    _check_paired(a_rows, b_rows)
-    errors_a, errors_b = utterance_errors(a_rows), utterance_errors(b_rows)
+    if not a_seeds or not b_seeds:
+        raise ValueError("each system needs the hypotheses of at least one seed")
+    for rows in [*a_seeds[1:], *b_seeds]:
+        _check_paired(a_seeds[0], rows)
+    errors_a = [utterance_errors(rows) for rows in a_seeds]
+    errors_b = [utterance_errors(rows) for rows in b_seeds]
     rng = np.random.default_rng(seed)
-    points: dict[str, tuple[float, float]] = {}  # key -> (rate a, rate b)
+    # which seeds each resample takes, the same for every test set (none drawn for a single seed: it is always taken),
+    # from a stream of their own, so that the utterances drawn do not depend on how many seeds there are
+    seed_rng = np.random.default_rng([seed, 1])
+    draws = [seed_rng.integers(0, len(e), (resamples, len(e))) if len(e) > 1 else None for e in (errors_a, errors_b)]
+    points: dict[str, tuple[float, float]] = {}  # key -> (rate a, rate b), means over seeds
     boots: dict[str, np.ndarray] = {}  # key -> resampled b - a, one per resample
-    for key, (err_a, units) in errors_a.items():
-        scored = units > 0  # the same for both systems: their references are the same
-        err_a, err_b, units = err_a[scored], errors_b[key][0][scored], units[scored]
+    for key, (_, units) in errors_a[0].items():
+        scored = units > 0  # the same for every seed and system: their references are the same
+        units = units[scored]
         if not units.size:
             raise ValueError(f"no reference units to score in {key}: every reference is empty after normalisation")
-        points[key] = (100 * err_a.sum() / units.sum(), 100 * err_b.sum() / units.sum())
         index = rng.integers(0, units.size, (resamples, units.size))
-        boots[key] = 100 * (err_b - err_a)[index].sum(axis=1) / units[index].sum(axis=1)
+        totals = units[index].sum(axis=1)
+        rates = []
+        for errors, draw in zip((errors_a, errors_b), draws, strict=True):
+            per_seed = np.stack([e[key][0][scored] for e in errors])  # (seeds, utterances)
+            resampled = 100 * per_seed[:, index].sum(axis=2) / totals  # (seeds, resamples)
+            taken = resampled[0] if draw is None else resampled[draw, np.arange(resamples)[:, None]].mean(axis=1)
+            rates.append((float(np.mean(100 * per_seed.sum(axis=1) / units.sum())), taken))
+        points[key] = (rates[0][0], rates[1][0])
+        boots[key] = rates[1][1] - rates[0][1]
 
     def aggregate(keys: list[str]) -> dict[str, Any]:
         a = float(np.mean([points[k][0] for k in keys]))
@@ -123,18 +150,21 @@ def paired_bootstrap(
         "resamples": resamples,
         "level": level,
         "seed": seed,
+        "seeds": [len(a_seeds), len(b_seeds)],
         "average_12": aggregate(benchmarks) if all(k in points for k in benchmarks) else None,
         "languages": {code: aggregate(keys) for code, keys in sorted(by_language.items())},
     }
 
 
-def compare_runs(section: dict[str, Any], root: Path, runs: Iterable[str]) -> dict[str, Any]:
-    """Paired bootstraps `b - a` for each `[experiments] comparisons` pair whose two runs are both in `runs`, from the
-    hypotheses each run wrote under `<root>/<run>/eval/`."""
-    present = set(runs)
-    hypotheses = {name: read_hypotheses(root / name / "eval" / HYPOTHESES_FILE) for name in present}
+def compare_runs(section: dict[str, Any], entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Bootstraps `b - a` for each `[experiments] comparisons` pair whose two runs are both in `entries` (the
+    experiments summary's runs), from the hypotheses every seed of each run wrote beside its `results`."""
+    hypotheses = {
+        name: [read_hypotheses(Path(scored["results"]).parent / HYPOTHESES_FILE) for scored in entry["seeds"].values()]
+        for name, entry in entries.items()
+    }
     return {
         f"{b}-vs-{a}": {"a": a, "b": b, **paired_bootstrap(hypotheses[a], hypotheses[b], **section["bootstrap"])}
         for a, b in section["comparisons"]
-        if a in present and b in present
+        if a in entries and b in entries
     }

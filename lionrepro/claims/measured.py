@@ -52,7 +52,8 @@ def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
     summary = read_json(summary_path)
     if "recipe" not in summary["runs"] or not summary.get("inputs", {}).get("manifests"):
         return f"{summary_path} holds no recipe run with its inputs: run {command('experiments')}"
-    record = read_json(Path(summary["runs"]["recipe"]["train_record"]))
+    # every seed trains on the same rows: the first seed's record stands for all
+    record = read_json(Path(next(iter(summary["runs"]["recipe"]["seeds"].values()))["train_record"]))
     wanted = summary["inputs"]["manifests"]["balanced"]
     candidates = [Path(record["provenance"]["manifest"])]
     if data_record_path().exists():
@@ -73,12 +74,16 @@ def balanced_counts() -> list[Check]:
     balanced = read_manifest(manifest)
     summary = read_json(experiments_dir() / SUMMARY)
     natural_run = summary["runs"].get("natural")
-    natural = Counter(read_json(Path(natural_run["train_record"]))["rows_per_language"]) if natural_run else None
+    natural = (
+        Counter(read_json(Path(next(iter(natural_run["seeds"].values()))["train_record"]))["rows_per_language"])
+        if natural_run
+        else None
+    )
     per_language = Counter(row["language"] for row in balanced)
     counts = read_json(manifest.with_suffix(".counts.json"))
     evidence = {
         "manifest": str(manifest),
-        "recipe_record": str(experiments_dir() / "recipe" / "train.json"),
+        "recipe_record": next(iter(summary["runs"]["recipe"]["seeds"].values()))["train_record"],
         "commit": summary["provenance"]["commit"],
     }
     if dict(per_language) != record["rows_per_language"]:

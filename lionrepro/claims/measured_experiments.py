@@ -1,14 +1,16 @@
 """The measured halves of the claims that rest on the tiny experiments: no language tags, average error, competitive.
 
-They read `<results>/experiments/summary.json` (`lionrepro experiments`) and the files it names: the recipe's
-training record (its supervised targets), its evaluation (the inference prompt, the hypotheses' languages) and the
-paired-bootstrap comparisons. A difference between two runs is called one only when its bootstrap interval excludes
-zero; every verdict states the numbers it rests on.
+They read `<results>/experiments/summary.json` (`lionrepro experiments`) and the files it names: every seed's
+training record (its supervised targets), every seed's evaluation (the inference prompt, the hypotheses' languages) and
+the comparisons, bootstraps over seeds and test utterances. Each verdict uses every seed: rates are means over seeds, a
+difference between two runs is called one only when its interval excludes zero, and the gate's tolerances are those
+intervals, which hold the seeds' spread (issue 13). Every verdict states the numbers it rests on.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,14 @@ from lionrepro.provenance import read_json
 RECIPE, BASE, NATURAL, TAGS, CONTROL = "recipe", "base", "natural", "tags", "control"
 
 
+def _seeds(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A run's seed entries (the base's one evaluation counts as one)."""
+    return list(run["seeds"].values())
+
+
 def _hypotheses(run: dict[str, Any]) -> int:
-    return read_json(Path(run["results"]))["decoding"]["utterances"]
+    """Test hypotheses over all of a run's seeds."""
+    return sum(read_json(Path(seed["results"]))["decoding"]["utterances"] for seed in _seeds(run))
 
 
 def _summary() -> tuple[Path, dict[str, Any]] | None:
@@ -38,7 +46,7 @@ def _evidence(path: Path, summary: dict[str, Any], *runs: str) -> dict[str, Any]
         "commit": prov["commit"],
         "device": prov["device"],
         "created": prov["created_utc"],
-        **{run: summary["runs"][run]["results"] for run in runs if run in summary["runs"]},
+        **{run: [seed["results"] for seed in _seeds(summary["runs"][run])] for run in runs if run in summary["runs"]},
     }
 
 
@@ -57,7 +65,7 @@ def _missing(claim_id: str, names: tuple[str, ...], summary: dict[str, Any] | No
     return None
 
 
-BOOTSTRAP_TOLERANCE = "half the 95% paired-bootstrap interval of this one seed (issue 13 brings the seeds' spread)"
+BOOTSTRAP_TOLERANCE = "half the 95% interval of the bootstrap over seeds and test utterances (the seeds' spread)"
 
 
 def _moved(stat: dict[str, Any]) -> dict[str, Any]:
@@ -66,9 +74,16 @@ def _moved(stat: dict[str, Any]) -> dict[str, Any]:
             "tolerance_source": BOOTSTRAP_TOLERANCE}  # fmt: skip
 
 
-def _share_tolerance(share: float, n: int) -> float:
-    """Half the 95% normal interval of a proportion of `n` hypotheses, in percentage points."""
-    return 100 * 1.96 * math.sqrt(max(share * (1 - share), 1e-12) / n)
+SHARE_TOLERANCE = "half the 95% normal interval of the seeds' mean share: between seeds, and of the hypotheses' count"
+
+
+def _share_tolerance(shares: list[float], n: int) -> float:
+    """Half the 95% normal interval of the mean of `shares` (one per seed) over `n` hypotheses in all, in percentage
+    points: the variance of a mean over seeds (their sample variance over their number; none from a single seed) plus
+    that of a proportion of `n` draws."""
+    mean = sum(shares) / len(shares)
+    between = statistics.variance(shares) / len(shares) if len(shares) > 1 else 0.0
+    return 100 * 1.96 * math.sqrt(between + max(mean * (1 - mean), 1e-12) / n)
 
 
 def _interval(stat: dict[str, Any]) -> str:
@@ -83,28 +98,34 @@ def no_language_tags() -> list[Check]:
         return missing
     path, summary = found
     recipe, tags = summary["runs"][RECIPE], summary["runs"][TAGS]
-    targets = read_json(Path(recipe["train_record"]))["provenance"]["training_targets"]
-    tagged = read_json(Path(tags["train_record"]))["provenance"]["training_targets"]
-    prompt = read_json(Path(recipe["results"]))["decoding"]["prompt"]
+    seeds = _seeds(recipe)
+    checked = [read_json(Path(seed["train_record"]))["provenance"]["training_targets"] for seed in seeds]
+    tagged = read_json(Path(_seeds(tags)[0]["train_record"]))["provenance"]["training_targets"]
+    naming = sum(targets["naming_a_language"] for targets in checked)
+    untagged = all(targets["tags"] is False for targets in checked)
+    prefixes = sorted({prefix for targets in checked for prefix in targets["prefixes"]})
+    prompts = sorted({read_json(Path(seed["results"]))["decoding"]["prompt"] for seed in seeds})
+    forced = [prompt for prompt in prompts if names_a_language(prompt)]
     lid, tagged_share = recipe["implicit_lid"], tags["implicit_lid"]["overall"]
     threshold = Decimal(claim("no_language_tags")["implicit_lid_share"])
     share = Decimal(str(lid["overall"]))
     per_language = ", ".join(f"{code} {fmt(100 * v, 1)}%" for code, v in sorted(lid["per_language"].items()))
-    evidence = _evidence(path, summary, RECIPE, TAGS) | {"train_record": recipe["train_record"]}
+    per_seed = ", ".join(f"{fmt(100 * seed['implicit_lid']['overall'], 1)}%" for seed in seeds)
+    evidence = _evidence(path, summary, RECIPE, TAGS) | {"train_records": [seed["train_record"] for seed in seeds]}
     return [
         Check(
             "no_language_tags",
             MEASURED,
             names[0],
-            HOLDS if targets["naming_a_language"] == 0 and targets["tags"] is False else FAILS,
+            HOLDS if naming == 0 and untagged else FAILS,
             "no supervised target names a language",
-            f"{targets['naming_a_language']} of {targets['rows']} distinct targets name a language; "
-            f"prefixes {targets['prefixes']}",
-            "Decoded from the labels the loss sees (every distinct row of the recipe's training manifest). The "
-            f"language-tag ablation's targets, checked the same way, name a language in {tagged['naming_a_language']}"
-            f" of {tagged['rows']}: the check tells the two apart.",
+            f"{naming} of {checked[0]['rows']} distinct targets name a language, over {len(seeds)} seeds; "
+            f"prefixes {prefixes}",
+            "Decoded from the labels the loss sees (every distinct row of the recipe's training manifest), in each "
+            "seed's training record. The language-tag ablation's targets, checked the same way, name a language in "
+            f"{tagged['naming_a_language']} of {tagged['rows']}: the check tells the two apart.",
             evidence,
-            value=targets["naming_a_language"],
+            value=naming,
             tolerance=0,
             tolerance_source="counted exactly",
         ),
@@ -112,13 +133,13 @@ def no_language_tags() -> list[Check]:
             "no_language_tags",
             MEASURED,
             names[1],
-            FAILS if names_a_language(prompt) else HOLDS,
+            FAILS if forced else HOLDS,
             "the inference prompt names no language (nothing forced)",
-            repr(prompt),
-            "The generation prompt of the recipe's evaluation; the model writes the `language X<asr_text>` prefix "
-            "itself.",
+            " | ".join(repr(prompt) for prompt in prompts),
+            f"The generation prompt of the recipe's evaluations ({len(seeds)} seeds); the model writes the "
+            "`language X<asr_text>` prefix itself.",
             evidence,
-            value=int(names_a_language(prompt)),
+            value=len(forced),
             tolerance=0,
             tolerance_source="exact",
         ),
@@ -128,15 +149,15 @@ def no_language_tags() -> list[Check]:
             names[2],
             HOLDS if share >= threshold else FAILS,
             f"at least {fmt(100 * threshold, 0)}% of hypotheses written in the spoken language",
-            f"{fmt(100 * share, 1)}% ({per_language})",
+            f"{fmt(100 * share, 1)}%, mean of {len(seeds)} seeds ({per_seed}); per language {per_language}",
             f"{claim('no_language_tags')['implicit_lid_reason']}. Script for Mandarin and Tamil, lingua between "
             f"English and Malay (lionrepro.asr.language_id). The language-tag ablation: "
             f"{fmt(100 * tagged_share, 1)}%; the base, "
             f"never trained on Tamil: {fmt(100 * summary['runs'][BASE]['implicit_lid']['overall'], 1)}%.",
             evidence,
             value=100 * lid["overall"],
-            tolerance=_share_tolerance(lid["overall"], _hypotheses(recipe)),
-            tolerance_source="half the 95% normal interval of a share of this one seed's test hypotheses",
+            tolerance=_share_tolerance([seed["implicit_lid"]["overall"] for seed in seeds], _hypotheses(recipe)),
+            tolerance_source=SHARE_TOLERANCE,
         ),
     ]
 
@@ -223,7 +244,7 @@ def average_error() -> list[Check]:
 
 def _starved(runs: dict[str, Any], versus_natural: dict[str, Any], evidence: dict[str, Any]) -> Check:
     """The language natural proportions give the fewest rows, chosen from the training records before any score."""
-    shares = read_json(Path(runs[NATURAL]["train_record"]))["rows_per_language"]
+    shares = read_json(Path(_seeds(runs[NATURAL])[0]["train_record"]))["rows_per_language"]  # every seed's rows
     code = min(shares, key=shares.get)
     stat = versus_natural["languages"][code]
     total = sum(shares.values())

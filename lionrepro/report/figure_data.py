@@ -138,9 +138,10 @@ def paper_cells(model: str) -> dict[str, float]:
 # --- our runs -------------------------------------------------------------------------------------------------------
 
 
-# `lionrepro experiments`'s folder and summary under the results folder: asr.recipe_runs.experiments_dir and SUMMARY,
-# named here so that a notebook drawing them need not import torch (tests/test_notebooks.py checks they agree)
-EXPERIMENTS, SUMMARY = "experiments", "summary.json"
+# `lionrepro experiments`'s folder and summary under the results folder, and the prefix of a run's seed folder in it:
+# asr.recipe_runs.experiments_dir, SUMMARY and seed_dir, named here so that a notebook drawing them need not import
+# torch (tests/test_notebooks.py checks they agree)
+EXPERIMENTS, SUMMARY, SEED_PREFIX = "experiments", "summary.json", "seed-"
 
 
 def experiments_dir() -> Path:
@@ -152,31 +153,15 @@ def experiments_path(root: Path | None = None) -> Path:
 
 
 def experiments(root: Path | None = None) -> dict[str, Any] | None:
-    """The tiny (or any profile's) experiments summary: runs with 12-set averages, per-language and per-benchmark
-    errors; None when `lionrepro experiments` has not run."""
+    """The tiny (or any profile's) experiments summary: per run, its 12-set average, per-language and per-benchmark
+    errors as means over its seeds, their sample standard deviations (`sd`, None for the base's one evaluation),
+    and each seed's scores (`seeds`); None when `lionrepro experiments` has not run."""
     path = experiments_path(root)
     if not path.exists():
         return None
     summary = read_json(path)
     _record(path, "experiments summary (`lionrepro experiments`)", summary)
     return summary
-
-
-def seed_runs() -> dict[str, dict[str, Any]]:
-    """Label -> experiments summary: the main runs (seed 0), then each study under results/studies named `seed<N>`,
-    labelled with its folder and commit (a study may predate the current corpus: its README says)."""
-    found = {}
-    main = experiments()
-    if main:
-        found[f"seed {main['inputs']['profile']['seed']} ({experiments_path()})"] = main
-    for path in sorted((results_dir() / "studies").glob("seed*/summary.json")):
-        summary = read_json(path)
-        _record(path, f"experiments study {path.parent.name} (results/studies/README.md says how it was made)", summary)
-        commit = summary["provenance"]["commit"][:7]
-        # a study without fingerprinted inputs may have run on another corpus version: say so in its label
-        caveat = "" if "inputs" in summary else "; inputs not fingerprinted, see results/studies/README.md"
-        found[f"seed {path.parent.name.removeprefix('seed')} ({_relative(path)}, commit {commit}{caveat})"] = summary
-    return found
 
 
 def paper_profile_evaluations(root: Path | None = None) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -192,23 +177,42 @@ def paper_profile_evaluations(root: Path | None = None) -> dict[str, tuple[Path,
     return found
 
 
-def curve(path: Path) -> list[dict[str, float]]:
-    """A training run's logged curve (one JSON line per logging step), recorded with its run's record."""
+@dataclass(frozen=True)
+class Curve:
+    """A training run's logged curve (one point per logging step): the run, its seed (None for the tiny base's
+    pretraining, trained once), and its points."""
+
+    run: str
+    seed: int | None
+    points: list[dict[str, float]]
+
+    @property
+    def label(self) -> str:
+        return self.run if self.seed is None else f"{self.run} seed {self.seed}"
+
+
+def curve(path: Path, run: str, seed: int | None = None) -> Curve:
+    """A curve.jsonl, recorded with its run's record (train.json beside it)."""
     path = _relative(path)
     record = path.parent / "train.json"
     payload = read_json(record) if record.exists() else None
-    _record(path, f"training curve of {path.parent.name}", payload)
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = Curve(run, seed, [json.loads(line) for line in lines if line.strip()])
+    _record(path, f"training curve of {found.label}", payload)
+    return found
 
 
-def training_curves() -> dict[str, list[dict[str, float]]]:
-    """Run name -> curve: the tiny base's pretraining, then each fine-tune of the experiments."""
-    curves = {}
+def training_curves() -> list[Curve]:
+    """The tiny base's pretraining, then each fine-tune of the experiments at each of its seeds, run by run."""
+    curves = []
     base = Path("models/tiny-base/curve.jsonl")
     if base.exists():
-        curves["base (pretraining)"] = curve(base)
-    for path in sorted(experiments_dir().glob("*/curve.jsonl")):
-        curves[path.parent.name] = curve(path)
+        curves.append(curve(base, "base (pretraining)"))
+    runs = sorted(
+        (path.parent.parent.name, int(path.parent.name.removeprefix(SEED_PREFIX)), path)
+        for path in experiments_dir().glob(f"*/{SEED_PREFIX}*/curve.jsonl")
+    )
+    curves += [curve(path, run, seed) for run, seed, path in runs]
     return curves
 
 

@@ -4,13 +4,15 @@ training curves, and speed and cost beside Tables 3 and 4.
 
 Rules every figure keeps: a panel says whose numbers it holds (the paper's, or ours with profile and device); the
 paper's numbers and ours share an axis only when every bar says whose it is; every figure's footer names the files it
-read (path, device, commit). `show` displays a figure in a notebook with its name, which `lionrepro report` uses to
-write it as a PNG.
+read (path, device, commit); a bar of a tiny run is its mean over the run's seeds, with an error bar of ± one
+sample standard deviation (none for the base's one evaluation). `show` displays a figure in a notebook with its name,
+which `lionrepro report` uses to write it as a PNG.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import matplotlib
@@ -65,13 +67,26 @@ def _text_panel(ax, text: str, title: str = "") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=7.5, transform=ax.transAxes, color="#555555")
 
 
-def _barh(ax, labels: list[str], values: list[float], texts: list[str], colors: list[str]) -> None:
+def _spread(run: dict[str, Any], key: str, columns: list[str] | None = None) -> Any:
+    """A run's sample standard deviation over seeds of `key` (of each of its `columns`), NaN (no error bar) for the
+    base's one evaluation or a value a seed lacks."""
+    sd = (run["sd"] or {}).get(key)
+    if columns is None:
+        return math.nan if sd is None else sd
+    return [math.nan if sd is None or sd.get(c) is None else sd[c] for c in columns]
+
+
+def _barh(
+    ax, labels: list[str], values: list[float], texts: list[str], colors: list[str], errors: list[float] | None = None
+) -> None:
+    """Horizontal bars with their texts, and error bars of ± `errors` where given (NaN: none)."""
     positions = range(len(labels))
-    ax.barh(list(positions), values, color=colors)
+    ax.barh(list(positions), values, color=colors, xerr=errors, capsize=3, error_kw={"elinewidth": 0.8})
     ax.set_yticks(list(positions), labels)
     ax.invert_yaxis()
-    for y, value, text in zip(positions, values, texts, strict=True):
-        ax.text(value, y, f" {text}", va="center", fontsize=8)
+    ends = [v + (0 if math.isnan(e) else e) for v, e in zip(values, errors, strict=True)] if errors else values
+    for y, end, text in zip(positions, ends, texts, strict=True):  # the text beyond the error bar
+        ax.text(end, y, f" {text}", va="center", fontsize=8)
     ax.margins(x=0.25)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -147,8 +162,12 @@ def our_counterpart() -> Figure:
         runs = summary["runs"]
         names = [name for name in runs if runs[name]["average_12"] is not None]
         values = [runs[name]["average_12"] for name in names]
-        _barh(axes[1], names, values, [f"{v:.1f}" for v in values], [RUN_COLORS.get(n, OURS_COLOR) for n in names])
-        axes[1].set_xlabel("average WER/CER over Lion-12's 12 synthetic test sets (%)")
+        errors = [_spread(runs[name], "average_12") for name in names]
+        texts = [f"{v:.1f}" + ("" if math.isnan(e) else f" ± {e:.1f}") for v, e in zip(values, errors, strict=True)]
+        _barh(axes[1], names, values, texts, [RUN_COLORS.get(n, OURS_COLOR) for n in names], errors)
+        axes[1].set_xlabel(
+            f"average WER/CER over Lion-12's 12 synthetic test sets (%): mean ± sd over seeds {_seeds(summary)}"
+        )
         prov = summary["provenance"]
         axes[1].set_title(f"ours, tiny profile: small Qwen3-ASR, Lion-12 ({prov['device']})", loc="left")
         used.append(str(data.experiments_path()))
@@ -195,11 +214,23 @@ TABLE2_MODELS = (
 )
 
 
-def _grouped(ax, groups: list[str], series: dict[str, list[float | None]], colors: dict[str, str]) -> None:
+def _seeds(summary: dict[str, Any]) -> str:
+    return ", ".join(map(str, summary["seeds"]))
+
+
+def _grouped(
+    ax,
+    groups: list[str],
+    series: dict[str, list[float | None]],
+    colors: dict[str, str],
+    errors: dict[str, list[float]] | None = None,
+) -> None:
+    """Bars grouped per `groups`, one series beside the other, with error bars of ± `errors[name]` where given."""
     width = 0.8 / len(series)
     for i, (name, values) in enumerate(series.items()):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, [v if v is not None else 0 for v in values], width, label=name, color=colors.get(name))
+        ax.bar(xs, [v if v is not None else 0 for v in values], width, label=name, color=colors.get(name),
+               yerr=(errors or {}).get(name), capsize=2, error_kw={"elinewidth": 0.8})  # fmt: skip
     ax.set_xticks(range(len(groups)), groups)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -219,9 +250,13 @@ def table2_languages() -> Figure:
     used = ["lionrepro/paper_data/table2_error_rates.csv"]
     if summary:
         runs = summary["runs"]
-        _grouped(axes[1], names, {n: [runs[n]["languages"].get(c) for c in LANGUAGES] for n in runs}, RUN_COLORS)
+        means = {n: [runs[n]["languages"].get(c) for c in LANGUAGES] for n in runs}
+        _grouped(axes[1], names, means, RUN_COLORS, {n: _spread(runs[n], "languages", list(LANGUAGES)) for n in runs})
         axes[1].set_ylabel("mean WER/CER of the language's Lion-12 test sets (%)")
-        axes[1].set_title(f"ours, tiny profile on Lion-12 ({summary['provenance']['device']})", loc="left")
+        device = summary["provenance"]["device"]
+        axes[1].set_title(
+            f"ours, tiny profile on Lion-12 ({device}): mean ± sd over seeds {_seeds(summary)}", loc="left"
+        )
         axes[1].legend(fontsize=7)
         used.append(str(data.experiments_path()))
     else:
@@ -245,10 +280,12 @@ def table2_benchmarks() -> Figure:
     summary = data.experiments()
     if summary:
         runs = summary["runs"]
-        _grouped(axes[1], columns, {n: [runs[n]["benchmarks"].get(c) for c in columns] for n in runs}, RUN_COLORS)
+        means = {n: [runs[n]["benchmarks"].get(c) for c in columns] for n in runs}
+        _grouped(axes[1], columns, means, RUN_COLORS, {n: _spread(runs[n], "benchmarks", columns) for n in runs})
         axes[1].set_ylabel("WER/CER (%)")
         axes[1].set_title(
-            f"ours, tiny profile: Lion-12's synthetic test sets of the same names ({summary['provenance']['device']})",
+            f"ours, tiny profile: Lion-12's synthetic test sets of the same names ({summary['provenance']['device']}); "
+            f"mean ± sd over seeds {_seeds(summary)}",
             loc="left",
         )
         axes[1].legend(fontsize=7, ncols=5)
@@ -263,8 +300,9 @@ def table2_benchmarks() -> Figure:
 
 
 def table2_cells() -> Any:
-    """Table 2's cells as a DataFrame: the paper's Polyglot-Lion-1.7B and MERaLiON rows, then each tiny run on
-    Lion-12 and each paper-profile evaluation, every row saying whose it is."""
+    """Table 2's cells as a DataFrame: the paper's Polyglot-Lion-1.7B and MERaLiON rows, then each paper-profile
+    evaluation and each tiny run on Lion-12 (its mean over seeds, then their sample sd; the base's one evaluation),
+    every row saying whose it is."""
     import pandas as pd
 
     columns = [b.column for b in paper.BENCHMARKS]
@@ -279,7 +317,16 @@ def table2_cells() -> Any:
         ]
     summary = data.experiments()
     for name, run in (summary or {}).get("runs", {}).items():
-        rows[f"ours, tiny: {name} (Lion-12)"] = [run["benchmarks"].get(c) for c in columns] + [run["average_12"]]
+        means = [run["benchmarks"].get(c) for c in columns] + [run["average_12"]]
+        if run["sd"] is None:
+            rows[f"ours, tiny: {name} (Lion-12, one evaluation)"] = means
+            continue
+        over = f"over seeds {', '.join(run['seeds'])}"
+        rows[f"ours, tiny: {name} (Lion-12, mean {over})"] = means
+        rows[f"ours, tiny: {name} (Lion-12, sd {over})"] = [
+            *_spread(run, "benchmarks", columns),
+            _spread(run, "average_12"),
+        ]
     return pd.DataFrame.from_dict(rows, orient="index", columns=[*columns, "avg"]).round(2)
 
 
@@ -317,28 +364,31 @@ def training_mix(seed: int = 0) -> Figure:
 
 
 def language_effect() -> Figure:
-    """The tiny runs' error per language: bars for the main runs, dots for every seed study of a run."""
-    seeds = data.seed_runs()
+    """The tiny runs' error per language: bars the mean over each run's seeds with ± one sample sd, black dots each
+    seed (the base: its one evaluation), so that a difference between runs can be read against the seeds' spread."""
+    summary = data.experiments()
     fig, ax = plt.subplots(figsize=(11, 4.6))
-    if not seeds:
+    if not summary:
         _text_panel(ax, "no tiny experiments yet: `lionrepro experiments`")
         return fig
-    (main_label, main), *others = seeds.items()
+    runs = summary["runs"]
     names = [data.language_name(code) for code in LANGUAGES]
-    runs = list(main["runs"])
-    _grouped(ax, names, {n: [main["runs"][n]["languages"].get(c) for c in LANGUAGES] for n in runs}, RUN_COLORS)
-    width = 0.8 / len(runs)
-    for marker, (label, summary) in zip("ov^s", others, strict=False):
-        for i, name in enumerate(runs):
-            if name not in summary["runs"]:
-                continue
-            xs = [g + (i - (len(runs) - 1) / 2) * width for g in range(len(LANGUAGES))]
-            ys = [summary["runs"][name]["languages"].get(c) for c in LANGUAGES]
-            ax.scatter(xs, ys, marker=marker, color="black", s=18, zorder=3, label=label if i == 0 else None)
+    means = {n: [runs[n]["languages"].get(c) for c in LANGUAGES] for n in runs}
+    _grouped(ax, names, means, RUN_COLORS, {n: _spread(runs[n], "languages", list(LANGUAGES)) for n in runs})
+    width, xs, ys = 0.8 / len(runs), [], []
+    for i, run in enumerate(runs.values()):
+        for scores in run["seeds"].values():
+            xs += [g + (i - (len(runs) - 1) / 2) * width for g in range(len(LANGUAGES))]
+            ys += [scores["languages"].get(c, math.nan) for c in LANGUAGES]
+    ax.scatter(xs, ys, color="black", s=10, zorder=3, label="each seed")
     ax.set_ylabel("mean WER/CER of the language's Lion-12 test sets (%)")
-    ax.set_title(f"ours, tiny profile: bars {main_label}; dots other seeds", loc="left")
+    ax.set_title(
+        f"ours, tiny profile ({summary['provenance']['device']}): bars the mean ± sd over seeds {_seeds(summary)}, "
+        "dots each seed (the base: its one evaluation)",
+        loc="left",
+    )
     ax.legend(fontsize=7, ncols=3)
-    _footer(fig, [p for p in data.READ if p.endswith("summary.json")])
+    _footer(fig, [str(data.experiments_path())])
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
@@ -347,25 +397,26 @@ def language_effect() -> Figure:
 
 
 def training_curves() -> Figure:
-    """Training loss against step: the tiny base's pretraining (left) and each fine-tune of the experiments (right)."""
+    """Training loss against step: the tiny base's pretraining (left) and each fine-tune of the experiments at each
+    seed (right: a run's colour, one line style per seed)."""
     curves = data.training_curves()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
-    base = {k: v for k, v in curves.items() if k.startswith("base")}
-    tunes = {k: v for k, v in curves.items() if not k.startswith("base")}
     for ax, group, title in (
-        (axes[0], base, "the tiny base: pretraining on en, zh, ms (with tags)"),
-        (axes[1], tunes, "fine-tunes from the base (tiny profile experiments)"),
+        (axes[0], [c for c in curves if c.seed is None], "the tiny base: pretraining on en, zh, ms (with tags)"),
+        (axes[1], [c for c in curves if c.seed is not None], "fine-tunes from the base, each seed (tiny profile)"),
     ):
         if not group:
             _text_panel(ax, "no curve yet")
             continue
-        for name, points in group.items():
-            ax.plot([p["step"] for p in points], [p["loss"] for p in points], label=name, color=RUN_COLORS.get(name))
+        for c in group:
+            style = "-" if c.seed is None else ("-", "--", ":", "-.")[c.seed % 4]
+            ax.plot([p["step"] for p in c.points], [p["loss"] for p in c.points], label=c.label,
+                    color=RUN_COLORS.get(c.run), linestyle=style, linewidth=1.2 if c.seed is None else 0.8)  # fmt: skip
         ax.set_yscale("log")
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("training loss (cross-entropy per token, log scale)")
         ax.set_title(f"ours: {title}", loc="left")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6, ncols=2)
         ax.spines[["top", "right"]].set_visible(False)
     _footer(fig, [p for p in data.READ if p.endswith("curve.jsonl")])
     fig.tight_layout(rect=(0, 0.05, 1, 1))

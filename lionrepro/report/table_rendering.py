@@ -147,19 +147,35 @@ def data_table1(summary: list[dict], corpus: str, source: str) -> Table:
     return Table(f"table1_{corpus}", title, headers, rows, source)
 
 
+def _mean_sd(mean: float | None, sd: float | None, digits: int, scale: float = 1.0) -> str:
+    """A run's value as `mean ± sd` over its seeds; the plain number where there is no spread (the base's one
+    evaluation); "-" where a seed lacks it (a partial copy of the corpora)."""
+    if mean is None:
+        return "-"
+    if sd is None:
+        return f"{scale * mean:.{digits}f}"
+    return f"{scale * mean:.{digits}f} ± {scale * sd:.{digits}f}"
+
+
 def tiny_table2(summary: dict, source: str) -> Table:
     """Table 2's layout for our experiments: the 12 Lion-12 test sets, their average, and the share of hypotheses
-    in the spoken language, one row per run (the base first), with each run's description."""
+    in the spoken language, one row per run (the base first), each cell the mean ± sample standard deviation over
+    the run's seeds (one seed alone cannot settle differences of a few points), with the seeds and the description."""
     columns = [b.column for b in paper.BENCHMARKS]
-    headers = ["run", *columns, "Avg", "in spoken language %", "what"]
+    headers = ["run", *columns, "Avg", "in spoken language %", "seeds", "what"]
     rows = []
     for name, run in summary["runs"].items():
-        cells = [f"{run['benchmarks'][c]:.2f}" if c in run["benchmarks"] else "-" for c in columns]
-        average = "-" if run["average_12"] is None else f"{run['average_12']:.2f}"
-        rows.append([name, *cells, average, f"{100 * run['implicit_lid']['overall']:.1f}", run["what"]])
+        sd = run["sd"] or {}
+        cells = [_mean_sd(run["benchmarks"].get(c), sd.get("benchmarks", {}).get(c), 2) for c in columns]
+        average = _mean_sd(run["average_12"], sd.get("average_12"), 2)
+        share = _mean_sd(run["implicit_lid"]["overall"], sd.get("implicit_lid", {}).get("overall"), 1, scale=100)
+        rows.append([name, *cells, average, share, ", ".join(run["seeds"]), run["what"]])
+    seeds = summary["seeds"]
     return Table(
         "table2_tiny",
-        "Table 2's layout for the tiny experiments: WER/CER % on Lion-12's held-out test sets (lower is better)",
+        "Table 2's layout for the tiny experiments: WER/CER % on Lion-12's held-out test sets (lower is better); "
+        f"each fine-tune's cells are mean ± sample sd over {len(seeds)} seeds ({', '.join(map(str, seeds))}), "
+        "the base, evaluated once (seeds: all), its one number",
         headers,
         rows,
         source,

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from lionrepro.asr import recipe_runs
-from lionrepro.asr.device import processes
+from lionrepro.asr.device import process_group, processes
 from lionrepro.claims.bootstrap import compare_runs
 from lionrepro.config import load_profile
 from lionrepro.corpora.data_record import data_summary
@@ -38,7 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the profile's [pretrain] base, else model/ under its [pretrain] out)",
     )
     parser.add_argument("--only", nargs="+", metavar="RUN", help="run only these experiments (default: all)")
-    add_training_arguments(parser)  # the same settings for every run; --out defaults to RESULTS/experiments
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, metavar="SEED", help="train every run at these seeds (default: the profile's)"
+    )
+    parser.add_argument("--workers", type=int, help="(run, seed) jobs at once (default: the profile's)")
+    add_training_arguments(parser, seed=False)  # the same settings for every run; --out defaults to RESULTS/experiments
 
 
 def _recipe_steps(profile: dict, args: argparse.Namespace, data: dict) -> int | None:
@@ -68,17 +72,26 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     data = data_summary()
     steps = args.steps or _recipe_steps(profile, args, data)
-    entries = recipe_runs.run_all(
-        runs,
-        chosen,
-        lambda run: training_config(profile["train"], args, profile, tags=run["tags"], steps=steps),
-        profile,
-        base,
-        root,
-        data,
-        device=args.device,
-        progress=not args.quiet,
-    )
+    seeds = args.seeds or section.get("seeds", [profile["seed"]])
+    with process_group(args.device) as process:  # one group for every job under torchrun, not one per run
+        entries = recipe_runs.run_all(
+            runs,
+            chosen,
+            lambda run, seed: training_config(
+                profile["train"], args, profile, tags=run["tags"], steps=steps, seed=seed
+            ),
+            profile,
+            base,
+            root,
+            data,
+            seeds=seeds,
+            # under torchrun the processes share each run (DDP, sharded scoring): one job at a time
+            workers=1 if process.world_size > 1 else args.workers or section.get("workers", 1),
+            device=args.device,
+            progress=not args.quiet,
+        )
+        if not process.main:
+            return 0
     summary = {
         "provenance": provenance(
             profile=profile["name"],
@@ -88,12 +101,13 @@ def run(args: argparse.Namespace) -> int:
             base_source=source.record(),
         ),
         "inputs": recipe_runs.experiment_inputs(
-            profile, data, base, {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed}
+            profile, data, base, {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size}, seeds
         ),
+        "seeds": seeds,
         "wall_s": time.perf_counter() - started,
         "runs": entries,
-        "comparisons": compare_runs(section, root, entries),
+        "comparisons": compare_runs(section, entries),
     }
     write_json_atomic(root / recipe_runs.SUMMARY, summary)
-    print(f"wrote {root / recipe_runs.SUMMARY}")
+    print(f"wrote {root / recipe_runs.SUMMARY} ({(time.perf_counter() - started) / 60:.1f} min)")
     return 0

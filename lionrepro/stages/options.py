@@ -10,8 +10,9 @@ from typing import Any
 from lionrepro.asr.training_loop import TrainConfig
 
 
-def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options `train`, `pretrain-base` and `experiments` share: where to write, and overrides of the profile."""
+def add_training_arguments(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
+    """The options `train`, `pretrain-base` and `experiments` share: where to write, and overrides of the profile
+    (`--seed` unless `seed` is False: `experiments` takes `--seeds`)."""
     parser.add_argument("--out", type=Path, help="output folder (resumes from its last checkpoint if it has one)")
     parser.add_argument("--steps", type=int, help="optimizer steps (default: the profile's)")
     parser.add_argument("--max-minutes", type=float, help="wall-clock budget, 0 for none (default: the profile's)")
@@ -19,7 +20,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, help="rows per micro-batch on each process (per device, as upstream qwen-asr)"
     )
-    parser.add_argument("--seed", type=int, help="seed (default: the profile's)")
+    if seed:
+        parser.add_argument("--seed", type=int, help="seed (default: the profile's)")
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -32,7 +34,7 @@ def training_config(section: dict[str, Any], args: argparse.Namespace, profile: 
         "lr": args.lr,
         "batch_size": args.batch_size,
         "device": args.device,
-        "seed": args.seed,
+        "seed": getattr(args, "seed", None),
         "progress": False if args.quiet else None,
         **fixed,
     }
