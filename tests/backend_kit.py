@@ -17,7 +17,11 @@ import torch
 from layout_kit import write_clip
 from safetensors.torch import load_file, save_file
 from tokenizers import pre_tokenizers
+from torch import nn
 from transformers import (
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    GemmaTokenizer,
     GenerationConfig,
     Qwen2_5OmniConfig,
     Qwen2_5OmniThinkerConfig,
@@ -32,6 +36,7 @@ from transformers import (
     WhisperProcessor,
     WhisperTokenizer,
 )
+from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from lionrepro.corpora.audio import read_audio
 
@@ -226,3 +231,78 @@ def write_qwen3_asr_original(native: Path, folder: Path) -> Path:
         shutil.copy(native / name, folder / name)
     assert all(name.startswith("thinker.") for name in weights)
     return folder
+
+
+# The form of Gemma-2's chat template (google/gemma-2-9b-it, which MERaLiON-2's tokenizer keeps): <bos>, then each
+# turn as <start_of_turn>ROLE\nTEXT<end_of_turn>\n with the assistant called `model`.
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "<start_of_turn>{{ role }}\n{{ message['content'] | trim }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+MERALION_SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
+
+
+def _gemma_tokenizer() -> GemmaTokenizer:
+    """Gemma's tokenizer class with byte-fallback tokens only, its chat turns, and `<SpeechHere>` as the last token
+    (MERaLiON-2's speech placeholder, 255999 = the last of Gemma-2's 256,000)."""
+    names = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "\u2581", *(f"<0x{byte:02X}>" for byte in range(256))]
+    tokenizer = GemmaTokenizer(vocab={name: index for index, name in enumerate(names)}, merges=[])
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<start_of_turn>", "<end_of_turn>", "<SpeechHere>"]})
+    tokenizer.chat_template = GEMMA_TEMPLATE
+    return tokenizer
+
+
+def write_meralion2(folder: Path) -> Path:
+    """MERaLiON-2-10B-ASR's layout: config.json of model_type `meralion2` (`speech_config` a Whisper config,
+    `text_config` a Gemma-2 one, `speech_mlp_scale_factor`, `speech_token_index`), the weights under the hub's names in
+    two shards with their index (without the head tied to the embedding, which `save_pretrained` leaves out), Gemma's
+    tokenizer and Whisper's feature extractor. The weights come from transformers' `WhisperEncoder` and
+    `Gemma2ForCausalLM` and plain layers of the adapter's shapes, not from the backend's module."""
+    folder.mkdir(parents=True)
+    tokenizer = _gemma_tokenizer()
+    speech = WhisperConfig(**_AUDIO_ENCODER)  # 1500 positions: 3000 mel frames, 100 speech tokens per 30 s
+    text = Gemma2Config(**_text_config(len(tokenizer)), head_dim=8, pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    width, scale = speech.d_model, 15
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        parts = {
+            "speech_encoder": WhisperEncoder(speech),
+            "ln_speech": nn.LayerNorm(width),
+            "speech_audio_adapter.mlp_adapter.0": nn.Linear(width * scale, 5 * width),
+            "speech_audio_adapter.gate_proj": nn.Linear(5 * width, 5 * width),
+            "speech_audio_adapter.pool_proj": nn.Linear(5 * width, 5 * width),
+            "speech_audio_adapter.out_proj": nn.Linear(5 * width, text.hidden_size),
+            "text_decoder": Gemma2ForCausalLM(text),
+        }
+    weights = {f"{prefix}.{name}": tensor.detach().clone() for prefix, module in parts.items()
+               for name, tensor in module.state_dict().items()}  # fmt: skip
+    del weights["text_decoder.lm_head.weight"]
+    shards = {shard: {} for shard in MERALION_SHARDS}
+    for name, tensor in weights.items():
+        shards[MERALION_SHARDS[name.startswith("text_decoder.")]][name] = tensor
+    for shard, tensors in shards.items():
+        save_file(tensors, folder / shard, metadata={"format": "pt"})
+    index = {"metadata": {"total_size": sum(t.numel() * t.element_size() for t in weights.values())},
+             "weight_map": {name: shard for shard, tensors in shards.items() for name in tensors}}  # fmt: skip
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
+    config = {"architectures": ["MERaLiON2ForConditionalGeneration"], "model_type": "meralion2",
+              "speech_config": speech.to_dict(), "text_config": text.to_dict(), "speech_mlp_scale_factor": scale,
+              "speech_token_index": tokenizer.convert_tokens_to_ids("<SpeechHere>")}  # fmt: skip
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    tokenizer.save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=128).save_pretrained(folder)
+    return folder
+
+
+def drop_a_third_of_shards(folder: Path) -> list[str]:
+    """`drop_a_third` for a sharded checkpoint: the first third of the weights over all its shards (by name) removed,
+    a stray one added to the first shard; the names dropped."""
+    shards = {path: load_file(path) for path in sorted(folder.glob("*.safetensors"))}
+    dropped = sorted(name for weights in shards.values() for name in weights)
+    dropped = dropped[: len(dropped) // 3]
+    for number, (path, weights) in enumerate(shards.items()):
+        kept = {name: tensor for name, tensor in weights.items() if name not in dropped}
+        save_file(kept | ({"stray.weight": torch.zeros(2)} if number == 0 else {}), path, metadata={"format": "pt"})
+    return dropped

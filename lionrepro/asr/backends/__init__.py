@@ -19,6 +19,7 @@ FAMILIES = {
     "qwen2_audio": "lionrepro.asr.backends.qwen2_audio",
     "qwen2_5_omni": "lionrepro.asr.backends.qwen2_5_omni",
     "qwen2_5_omni_thinker": "lionrepro.asr.backends.qwen2_5_omni",
+    "meralion2": "lionrepro.asr.backends.meralion2",
 }
 # architectures entry -> model_type, for a config.json that names its class but not its type
 _ARCHITECTURES = {
@@ -28,10 +29,7 @@ _ARCHITECTURES = {
     "Qwen2_5OmniForConditionalGeneration": "qwen2_5_omni",
     "Qwen2_5OmniModel": "qwen2_5_omni",
     "Qwen2_5OmniThinkerForConditionalGeneration": "qwen2_5_omni_thinker",
-}
-_NOT_HERE = {
-    "meralion2": "MERaLiON-2's modelling code is remote code written for transformers 4.50 (it imports HybridCache, "
-    "which transformers 5 lacks) and is not ported here: evaluate it in a separate environment",
+    "MERaLiON2ForConditionalGeneration": "meralion2",
 }
 
 
@@ -44,8 +42,6 @@ def family(folder: Path) -> str:
     kind = config.get("model_type")
     if kind not in FAMILIES:
         kind = next((_ARCHITECTURES[a] for a in config.get("architectures") or () if a in _ARCHITECTURES), kind)
-    if kind in _NOT_HERE:
-        raise UserError(f"{folder}: {_NOT_HERE[kind]}")
     if kind not in FAMILIES:
         raise UserError(
             f"{folder}: no backend reads model_type {kind!r} (architectures {config.get('architectures')}); "
