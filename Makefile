@@ -35,15 +35,16 @@ constraints:
 data: $(STAMP)
 	$(BIN)/lionrepro data
 
-# The main job: the recipe, its ablations and the control fine-tuned from the committed base and scored (about 25
-# minutes on 2 CPU cores; resumable), then every claim (results/claims.json), then tables/ from results files only,
-# then the notebooks executed against results/ (notebooks/html/, notebooks/figures/).
-reproduce: data
-	$(BIN)/lionrepro experiments
-	$(BIN)/lionrepro claims
-	$(BIN)/lionrepro tables
-	$(BIN)/lionrepro report
-	@awk '/^## /{exit} {print}' tables/claims.md  # the report card: everything before the first claim's section
+# The main job after install: Lion-12, then the recipe, its ablations and the control fine-tuned from the committed base
+# at three seeds each and scored (a line per run as it ends; resumable), then every claim (results/claims.json), then
+# tables/ from results files only, then the notebooks executed against results/ (notebooks/html/, notebooks/figures/),
+# the report card, and the total time.
+reproduce: $(STAMP)
+	@started=$$(date +%s); \
+	$(BIN)/lionrepro data && $(BIN)/lionrepro experiments && $(BIN)/lionrepro claims && $(BIN)/lionrepro tables \
+	  && $(BIN)/lionrepro report \
+	  && awk '/^## /{exit} {print}' tables/claims.md; \
+	rc=$$?; echo "make reproduce: $$(( ($$(date +%s) - started) / 60 )) min in all after install (exit $$rc)"; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
