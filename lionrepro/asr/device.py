@@ -67,8 +67,8 @@ def process_group(request: str | None) -> Iterator[Process]:
 @contextlib.contextmanager
 def torch_threads(threads: int) -> Iterator[None]:
     """torch's intra-op CPU threads set to `threads` inside the block (0: left as they are), restored after. On the
-    2 shared cores of the tiny profile one thread per run is faster than two (issue 13's training benchmark), and a
-    run's float sums depend on the count, so runs that must match set it."""
+    tiny profile's 2 cores two one-thread runs side by side beat one two-thread run (issue 13's training benchmark),
+    and a run's float sums depend on the count, so runs that must match set it."""
     before = torch.get_num_threads()
     if threads > 0:
         torch.set_num_threads(threads)

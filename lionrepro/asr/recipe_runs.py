@@ -9,8 +9,9 @@ between seeds is larger than the test sets' sampling noise), each in `<root>/NAM
 from its checkpoints and a finished run is not retrained, so an interrupted command picks up where it stopped.
 
 `[experiments] workers` runs that many (run, seed) jobs at once, each in its own process with `[train] threads` torch
-threads: on the tiny profile's 2 cores, two one-thread runs side by side train about twice as fast as one two-thread
-run (benchmarks/bench_training_step.py), and a run's weights do not depend on how many run beside it.
+threads: on the tiny profile's 2 cores, two one-thread runs side by side train 1.2x as fast as one two-thread run
+(results/measured/cpu-training-step/), and far faster when another job holds a core (two threads then contend for one),
+and a run's weights do not depend on how many run beside it.
 
 The summary's entry of a run holds every seed's scores under `seeds` ("all" for the base's one evaluation), and their
 means over seeds under the keys a single run has (`average_12`, `languages`, `benchmarks`, `implicit_lid`), with the
