@@ -193,19 +193,22 @@ def gemma2_config(decoder_layers: int) -> Gemma2Config:
 
 
 class MeralionAdapter(nn.Module):
-    """MERaLiON-2's speech adapter: stack 15 frames, Linear + SiLU, then a gated MLP into the decoder's width."""
+    """MERaLiON-2's speech adapter: stack `scale_factor` encoder frames into one speech token, Linear + SiLU, then a
+    gated MLP into the decoder's width, under the hub checkpoint's names (lionrepro.asr.backends.meralion2 loads the
+    released weights into it; its dropout, which has no weights and does nothing at inference, left out)."""
 
-    def __init__(self, speech_dim: int, text_dim: int) -> None:
+    def __init__(self, speech_dim: int, text_dim: int, scale_factor: int = MERALION_STACK) -> None:
         super().__init__()
         hidden = speech_dim * MERALION_ADAPTER_EXPANSION
-        self.mlp_adapter = nn.Sequential(nn.Linear(speech_dim * MERALION_STACK, hidden), nn.SiLU())
+        self.scale_factor = scale_factor
+        self.mlp_adapter = nn.Sequential(nn.Linear(speech_dim * scale_factor, hidden), nn.SiLU())
         self.gate_proj = nn.Linear(hidden, hidden)
         self.pool_proj = nn.Linear(hidden, hidden)
         self.out_proj = nn.Linear(hidden, text_dim)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         batch, length, width = frames.shape
-        stacked = self.mlp_adapter(frames.reshape(batch, length // MERALION_STACK, width * MERALION_STACK))
+        stacked = self.mlp_adapter(frames.reshape(batch, length // self.scale_factor, width * self.scale_factor))
         return self.out_proj(nn.functional.silu(self.gate_proj(stacked)) * self.pool_proj(stacked))
 
 

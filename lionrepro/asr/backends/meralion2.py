@@ -30,6 +30,7 @@ from transformers import Gemma2Config, Gemma2ForCausalLM, GemmaTokenizer, Whispe
 from transformers.initialization import no_init_weights
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
+from lionrepro.asr.architectures import MeralionAdapter
 from lionrepro.asr.backends.base import SAMPLE_RATE, Backend, Prompt, clips
 from lionrepro.asr.model import refuse_partial_weights
 from lionrepro.errors import UserError
@@ -109,25 +110,6 @@ TIED_HEAD = "text_decoder.lm_head.weight"
 SCALE_FACTOR, SPEECH_TOKEN_INDEX, MAX_CHUNKS = 15, 255999, 300 // 30
 
 
-class SpeechAdapter(nn.Module):
-    """Stacks `scale_factor` encoder frames into one speech token and projects it into the decoder's width, under
-    the hub's names (its dropout, which has no weights and does nothing at inference, left out)."""
-
-    def __init__(self, speech_dim: int, text_dim: int, scale_factor: int) -> None:
-        super().__init__()
-        hidden = 5 * speech_dim
-        self.scale_factor = scale_factor
-        self.mlp_adapter = nn.Sequential(nn.Linear(speech_dim * scale_factor, hidden), nn.SiLU())
-        self.gate_proj = nn.Linear(hidden, hidden)
-        self.pool_proj = nn.Linear(hidden, hidden)
-        self.out_proj = nn.Linear(hidden, text_dim)
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        batch, length, width = frames.shape
-        stacked = self.mlp_adapter(frames.reshape(batch, length // self.scale_factor, width * self.scale_factor))
-        return self.out_proj(nn.functional.silu(self.gate_proj(stacked)) * self.pool_proj(stacked))
-
-
 class Meralion2(nn.Module):
     """Whisper encoder -> `ln_speech` -> adapter -> Gemma-2, whose prompt's speech tokens take the adapter's output."""
 
@@ -135,7 +117,7 @@ class Meralion2(nn.Module):
         super().__init__()
         self.speech_encoder = WhisperEncoder(speech)
         self.ln_speech = nn.LayerNorm(speech.d_model)
-        self.speech_audio_adapter = SpeechAdapter(speech.d_model, text.hidden_size, scale_factor)
+        self.speech_audio_adapter = MeralionAdapter(speech.d_model, text.hidden_size, scale_factor)
         self.text_decoder = Gemma2ForCausalLM(text)
         self.speech_token_index = speech_token_index
         self.speech_tokens_per_chunk = speech.max_source_positions // scale_factor
