@@ -38,6 +38,7 @@ from transformers import (
 )
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
+from lionrepro.asr.evaluation import TokenBudget, transcribe
 from lionrepro.corpora.audio import read_audio
 
 LANGUAGES = ("en", "zh", "ta", "ms")
@@ -59,6 +60,22 @@ OMNI_TEMPLATE = (
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+
+
+BUDGET = TokenBudget(per_second=2.0, extra=4)  # a few tokens a clip: random weights rarely stop on their own
+
+
+def transcribes_end_to_end(backend, rows: list[dict]) -> dict:
+    """Transcribe `rows` through `backend` in batches of 3 and check what every family must give: one hypothesis per
+    row in order, each with its reference, a string and its written language, and the prompt in the description;
+    returns the description for the family's own checks."""
+    hypotheses = transcribe(backend, rows, 3, budget=BUDGET, progress=False)
+    assert [h["id"] for h in hypotheses] == [row["id"] for row in rows]
+    for h, row in zip(hypotheses, rows, strict=True):
+        assert h["reference"] == row["text"] and isinstance(h["hypothesis"], str) and "written_language" in h
+    described = backend.describe()
+    assert described["prompt"] == backend.prompt.text
+    return described
 
 
 def clip_rows(folder: Path, count: int = 4) -> list[dict]:

@@ -12,8 +12,10 @@ import shutil
 import pytest
 import torch
 from backend_kit import (
+    BUDGET,
     clip_rows,
     drop_a_third,
+    transcribes_end_to_end,
     write_qwen2_5_omni,
     write_qwen2_audio,
     write_qwen3_asr_original,
@@ -21,7 +23,7 @@ from backend_kit import (
 )
 
 from lionrepro.asr.backends import family, load_backend
-from lionrepro.asr.evaluation import RESULTS_FILE, TokenBudget, transcribe
+from lionrepro.asr.evaluation import RESULTS_FILE, transcribe
 from lionrepro.asr.qwen3_asr_original import renamed
 from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
@@ -31,7 +33,6 @@ from lionrepro.provenance import REPO_ROOT
 from lionrepro.stages.cli import main
 
 BASE = REPO_ROOT / load_profile("tiny")["pretrain"]["out"] / FINAL_MODEL
-BUDGET = TokenBudget(per_second=2.0, extra=4)
 
 
 def _qwen3_native(folder):
@@ -84,12 +85,7 @@ def test_each_family_transcribes_lion12_clips_through_its_backend(layout, checkp
     backend = load_backend(checkpoints[layout])
     assert backend.family == backend_family
     assert in_prompt in backend.prompt.text and backend.prompt.source
-    hypotheses = transcribe(backend, rows, 3, budget=BUDGET, progress=False)
-    assert [h["id"] for h in hypotheses] == [row["id"] for row in rows]
-    for h, row in zip(hypotheses, rows, strict=True):
-        assert h["reference"] == row["text"] and isinstance(h["hypothesis"], str) and "written_language" in h
-    described = backend.describe()
-    assert described["prompt"] == backend.prompt.text and described["family"] == backend_family
+    assert transcribes_end_to_end(backend, rows)["family"] == backend_family
 
 
 def test_a_backend_moved_to_bf16_transcribes_with_its_features_in_bf16(checkpoints, rows):

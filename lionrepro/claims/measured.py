@@ -43,6 +43,12 @@ def _shares(counts: Counter) -> str:
     return ", ".join(f"{key} {fmt(100 * n / total, 1)}%" for key, n in sorted(counts.items()))
 
 
+def _rows_record(run: dict[str, Any]) -> str:
+    """The training record that says what rows a run trained on: its first seed's (every seed trains on the same
+    rows)."""
+    return next(iter(run["seeds"].values()))["train_record"]
+
+
 def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
     """The balanced manifest the recipe run trained on, with its record, found where its record says or where the
     data stage put it, and recognised by its content fingerprint; else why it cannot be had here."""
@@ -52,8 +58,7 @@ def _recipe_manifest() -> tuple[Path, dict[str, Any]] | str:
     summary = read_json(summary_path)
     if "recipe" not in summary["runs"] or not summary.get("inputs", {}).get("manifests"):
         return f"{summary_path} holds no recipe run with its inputs: run {command('experiments')}"
-    # every seed trains on the same rows: the first seed's record stands for all
-    record = read_json(Path(next(iter(summary["runs"]["recipe"]["seeds"].values()))["train_record"]))
+    record = read_json(Path(_rows_record(summary["runs"]["recipe"])))
     wanted = summary["inputs"]["manifests"]["balanced"]
     candidates = [Path(record["provenance"]["manifest"])]
     if data_record_path().exists():
@@ -74,16 +79,12 @@ def balanced_counts() -> list[Check]:
     balanced = read_manifest(manifest)
     summary = read_json(experiments_dir() / SUMMARY)
     natural_run = summary["runs"].get("natural")
-    natural = (
-        Counter(read_json(Path(next(iter(natural_run["seeds"].values()))["train_record"]))["rows_per_language"])
-        if natural_run
-        else None
-    )
+    natural = Counter(read_json(Path(_rows_record(natural_run)))["rows_per_language"]) if natural_run else None
     per_language = Counter(row["language"] for row in balanced)
     counts = read_json(manifest.with_suffix(".counts.json"))
     evidence = {
         "manifest": str(manifest),
-        "recipe_record": next(iter(summary["runs"]["recipe"]["seeds"].values()))["train_record"],
+        "recipe_record": _rows_record(summary["runs"]["recipe"]),
         "commit": summary["provenance"]["commit"],
     }
     if dict(per_language) != record["rows_per_language"]:

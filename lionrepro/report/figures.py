@@ -212,6 +212,7 @@ TABLE2_MODELS = (
     "Qwen3-ASR-1.7B",
     "Whisper-large-v3-turbo",
 )
+TABLE2_COLORS = dict(zip(TABLE2_MODELS, ("#2f6db5", "#7fa6d9", "#c0504d", "#9aa7b8", "#6a9f58"), strict=True))
 
 
 def _seeds(summary: dict[str, Any]) -> str:
@@ -242,8 +243,7 @@ def table2_languages() -> Figure:
     summary = data.experiments()
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     names = [data.language_name(code) for code in LANGUAGES]
-    palette = dict(zip(TABLE2_MODELS, ("#2f6db5", "#7fa6d9", "#c0504d", "#9aa7b8", "#6a9f58"), strict=True))
-    _grouped(axes[0], names, {m: [averages[m][c] for c in LANGUAGES] for m in TABLE2_MODELS}, palette)
+    _grouped(axes[0], names, {m: [averages[m][c] for c in LANGUAGES] for m in TABLE2_MODELS}, TABLE2_COLORS)
     axes[0].set_ylabel("mean WER/CER of the language's test sets (%)")
     axes[0].set_title("paper, Table 2: per-language means (CER for Mandarin, WER otherwise)", loc="left")
     axes[0].legend(fontsize=7)
@@ -271,8 +271,7 @@ def table2_benchmarks() -> Figure:
     """Table 2's 12 cells: the paper's rows (top) and ours on Lion-12's same-named synthetic sets (bottom)."""
     columns = [b.column for b in paper.BENCHMARKS]
     fig, axes = plt.subplots(2, 1, figsize=(13, 7.5))
-    palette = dict(zip(TABLE2_MODELS, ("#2f6db5", "#7fa6d9", "#c0504d", "#9aa7b8", "#6a9f58"), strict=True))
-    _grouped(axes[0], columns, {m: list(data.paper_cells(m).values()) for m in TABLE2_MODELS}, palette)
+    _grouped(axes[0], columns, {m: list(data.paper_cells(m).values()) for m in TABLE2_MODELS}, TABLE2_COLORS)
     axes[0].set_ylabel("WER/CER (%)")
     axes[0].set_title("paper, Table 2: the 12 real test sets", loc="left")
     axes[0].legend(fontsize=7, ncols=3)
