@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch's own spelling)
 
+from lionrepro.asr.supervised_loss import attention_loss
+
 TARGETS = "ctc_targets"
 TARGET_LENGTHS = "ctc_target_lengths"
 
@@ -61,9 +63,9 @@ class HybridCtcAttention(nn.Module):
     def forward(
         self, ctc_targets: torch.Tensor, ctc_target_lengths: torch.Tensor, **inputs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        output = self.model(**inputs)
+        attention, audio = attention_loss(self.model, **inputs)
         frames = (inputs["input_ids"] == self.model.config.audio_token_id).sum(dim=1)
-        return output.loss, self.ctc_loss_sum(output.audio_hidden_states, frames, ctc_targets, ctc_target_lengths)
+        return attention, self.ctc_loss_sum(audio, frames, ctc_targets, ctc_target_lengths)
 
     def ctc_loss_sum(
         self, audio: torch.Tensor, frames: torch.Tensor, targets: torch.Tensor, target_lengths: torch.Tensor

@@ -48,16 +48,16 @@ from transformers import get_linear_schedule_with_warmup
 
 from lionrepro.asr.ctc_auxiliary import HybridCtcAttention, ctc_targets
 from lionrepro.asr.device import Process, process_group, processes, torch_threads
-from lionrepro.asr.finetune_format import collate
+from lionrepro.asr.finetune_format import IGNORE_INDEX, collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 from lionrepro.asr.spec_augment import SpecAugment
+from lionrepro.asr.supervised_loss import AttentionLoss
 from lionrepro.errors import UserError
 
 CURVE = "curve.jsonl"
 CHECKPOINTS = "checkpoints"
 FINAL_MODEL = "model"
 _STATE_FILE = "training_state.pt"
-_IGNORE = -100  # label of unsupervised positions (prompt, padding)
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,7 @@ def _accumulate(
     summed over rows and divided by `rows` the same way. Gradients are all-reduced on the last micro-batch only.
     """
     device = process.device  # collectives need tensors where the backend works: CPU for gloo, the GPU for NCCL
-    tokens = sum((shard["labels"][:, 1:] != _IGNORE).sum() for shard in shards)
+    tokens = sum((shard["labels"][:, 1:] != IGNORE_INDEX).sum() for shard in shards)
     if process.world_size > 1:
         dist.all_reduce(tokens)
     sums = torch.zeros(2, dtype=torch.float64, device=device)  # attention, CTC
@@ -386,7 +386,7 @@ def _accumulate(
                     loss = (1 - ctc_weight) * attention + ctc_weight * ctc
                     sums[1] += ctc.detach().double()
                 else:
-                    attention = loss = net(**shard, num_items_in_batch=tokens).loss
+                    attention = loss = net(**shard, num_items_in_batch=tokens)
             (loss * process.world_size).backward()
         sums[0] += attention.detach().double()
     if process.world_size > 1:
@@ -419,9 +419,10 @@ class _Session:
     ) -> None:
         self.config, self.model, self.processor, self.rows, self.out_dir = config, model, processor, rows, out_dir
         self.steps = config.total_steps(len(rows), processes())
-        # what the optimizer trains: the model, or the model with a CTC head beside it (never saved in `model/`)
+        # what the optimizer trains and DDP wraps: the model under its loss (lionrepro.asr.supervised_loss), or with a
+        # CTC head beside it (never saved in `model/`)
         self.auxiliary: HybridCtcAttention | None = None
-        self.trainable = model
+        self.trainable: torch.nn.Module = AttentionLoss(model)
         if config.ctc_weight > 0:
             self.auxiliary = HybridCtcAttention(model, config.ctc_weight, config.seed)
             self.trainable = self.auxiliary.to(next(model.parameters()).device)
