@@ -1,0 +1,139 @@
+"""Issue 13's trade-off of the fine-tunes' budget: the recipe (balanced rows, no tags, seed 0) fine-tuned from the
+committed base for several numbers of steps and learning rates, scored on Lion-12's test split (the held-out sentences
+and voices of `results/experiments/`), beside the training time each costs. `make reproduce` trains 12 such runs
+(four runs x three seeds, two one-thread jobs at a time), so its experiments take about six times one run's minutes.
+
+    python results/studies/finetune-budget/study.py run [VARIANT ...]   # resumable; two jobs at a time
+    python results/studies/finetune-budget/study.py report               # summary.json, README.md
+
+Each variant is `lionrepro experiments`' recipe run (lionrepro.asr.recipe_runs) with the profile's `[train]` settings
+except those it lists, and no wall-clock guard. Run it from the root of a clean checkout (a `git worktree`) with
+Lion-12 built (`results/data/`), so that the results' provenance names a clean commit; `--out` (default: this
+script's folder) may be in another checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SEED = 0
+LANGUAGES = ("en", "zh", "ms", "ta")
+# variant -> the [train] settings it sets (the others are the profile's)
+VARIANTS: dict[str, dict[str, Any]] = {
+    "steps-800": {"steps": 800},
+    "steps-1200": {"steps": 1200},
+    "steps-1600": {"steps": 1600},
+    "steps-1200-lr5e-4": {"steps": 1200, "lr": 5e-4},
+}
+
+
+def _setup() -> tuple[dict[str, Any], dict[str, Any], Path]:
+    from lionrepro.asr.recipe_runs import base_option
+    from lionrepro.config import load_profile
+    from lionrepro.corpora.data_record import data_summary
+
+    profile = load_profile("tiny")
+    base, _ = base_option(profile)
+    return profile, data_summary(), Path(base)
+
+
+def run(variants: list[str], out: Path, workers: int) -> None:
+    from lionrepro.asr.recipe_runs import run_all
+    from lionrepro.asr.training_loop import TrainConfig
+
+    profile, data, base = _setup()
+    recipe = profile["experiments"]["runs"]["recipe"]
+    runs = {name: {**recipe, "what": f"{recipe['what']}, {name}", "train": VARIANTS[name]} for name in variants}
+
+    def config_of(run: dict[str, Any], seed: int) -> TrainConfig:
+        settings = {**profile["train"], **run["train"], "seed": seed, "tags": run["tags"], "max_minutes": 0.0}
+        return TrainConfig.from_section(settings, progress=False)
+
+    entries = run_all(
+        runs, variants, config_of, profile, base, out, data, seeds=[SEED], workers=workers, device="cpu", progress=True
+    )
+    previous = json.loads((out / "runs.json").read_text()) if (out / "runs.json").exists() else {}
+    (out / "runs.json").write_text(json.dumps({**previous, **entries}, indent=2) + "\n")
+
+
+def report(out: Path) -> None:
+    entries = json.loads((out / "runs.json").read_text())
+    base = entries["base"]
+    rows = []
+    for name, settings in VARIANTS.items():
+        if name not in entries:
+            continue
+        entry = entries[name]["seeds"][str(SEED)]
+        record = json.loads(Path(entry["train_record"]).read_text())
+        rows.append(
+            {
+                "variant": name,
+                **settings,
+                "train_minutes": entry["train_wall_s"] / 60,
+                "average_12": entry["average_12"],
+                **entry["languages"],
+                "in_spoken_language": entry["implicit_lid"]["overall"],
+                "commit": record["provenance"]["commit"],
+            }
+        )
+    base_row = {"variant": "base", **base["languages"], "average_12": base["average_12"]}
+    base_row["in_spoken_language"] = base["implicit_lid"]["overall"]
+    (out / "summary.json").write_text(json.dumps({"base": base_row, "variants": rows}, indent=2) + "\n")
+    (out / "README.md").write_text(_readme(base_row, rows))
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    columns = ["variant", "steps", "lr", "train min", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg"]
+    columns += ["in spoken lang. %", "commit"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in [base, *rows]:
+        cells = [
+            row["variant"],
+            str(row.get("steps", "")),
+            str(row.get("lr", "")),
+            _fmt(row.get("train_minutes")),
+            *(_fmt(row[code]) for code in LANGUAGES),
+            _fmt(row["average_12"]),
+            _fmt(100 * row["in_spoken_language"]),
+            row.get("commit", "")[:12] + ("+dirty" if row.get("commit", "").endswith("dirty") else ""),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return f"""# The fine-tunes' budget (issue 13): steps and learning rate against training time
+
+Generated by `study.py report` from `runs.json` and the runs' records in this folder; `study.py` says how they were
+made. The recipe (Algorithm 1's balanced rows, no language tags) at seed 0, fine-tuned from the committed base
+(`models/tiny-base/`) with the tiny profile's `[train]` settings except those in the variant's name (an empty `lr`
+cell: the profile's), on one thread beside one other such job, and scored on Lion-12's test split (WER; CER for
+Mandarin; mean of each language's test sets). `make reproduce` trains 12 runs of the profile's length, two at a time:
+its experiments take about six times one run's training minutes, plus their scoring. One seed per variant: the spread
+between seeds of the committed runs (`results/experiments/summary.json`, `sd`) is the yardstick for a difference here.
+
+{chr(10).join(lines)}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    go = sub.add_parser("run")
+    go.add_argument("variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    go.add_argument("--out", type=Path, default=HERE)
+    go.add_argument("--workers", type=int, default=2)
+    summary = sub.add_parser("report")
+    summary.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args.variants, args.out, args.workers)
+    report(args.out)
+
+
+if __name__ == "__main__":
+    main()
