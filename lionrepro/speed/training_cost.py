@@ -7,7 +7,9 @@ GPU-hours of one epoch over Table 1's training split, the epochs that fit into t
 hourly rates that default to those the paper's own numbers imply (derived from Table 4, never typed).
 
 On a GPU the step is the upstream recipe's: fp32 master weights, bf16 autocast, AdamW, per-device batch 32. On a CPU
-it is timed at small depths and extrapolated to full depth as in `lionrepro.speed.latency`.
+it is timed at small depths and extrapolated to full depth as in `lionrepro.speed.latency`. The loss is the training
+loop's (lionrepro.asr.supervised_loss: the 151,936-word output layer only at the supervised positions), so the timed
+step is the one `lionrepro train` takes; GPU results before that change projected every position.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from lionrepro import paper
 from lionrepro.asr import architectures
+from lionrepro.asr.supervised_loss import AttentionLoss
 from lionrepro.speed.latency import (
     CHECK_DEPTH,
     FIT_DEPTHS,
@@ -111,7 +114,7 @@ def _step(model: torch.nn.Module, batch: dict, optimizer: torch.optim.Optimizer,
     """One optimizer step; its loss (detached), so that a caller can check the step computed something real."""
     device_type = next(model.parameters()).device.type
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=autocast):
-        loss = model(**batch).loss
+        loss = AttentionLoss(model)(**batch)
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -123,7 +126,7 @@ def step_flops(model: torch.nn.Module, batch: dict, autocast: bool) -> int:
     counter = FlopCounterMode(display=False)
     device_type = next(model.parameters()).device.type
     with counter, torch.autocast(device_type, dtype=torch.bfloat16, enabled=autocast):
-        model(**batch).loss.backward()
+        AttentionLoss(model)(**batch).backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops()
 
