@@ -32,10 +32,16 @@ class Prompt:
     source: str
 
 
-def load_complete(model_class: Any, folder: Path, architecture: str, **kwargs: Any) -> Any:
+def load_complete(
+    model_class: Any, folder: Path, architecture: str, never_read: tuple[str, ...] = (), **kwargs: Any
+) -> Any:
     """`model_class.from_pretrained(folder)` (local files only), refused when any weight is missing, unexpected or of
-    the wrong shape: transformers would fill the gaps with random values and only log it."""
+    the wrong shape: transformers would fill the gaps with random values and only log it. Checkpoint weights under the
+    `never_read` prefixes belong to parts of the model that `model_class` leaves out on purpose; they are not refused
+    as unexpected, whether or not this transformers version already ignores them."""
     model, info = model_class.from_pretrained(folder, local_files_only=True, output_loading_info=True, **kwargs)
+    unexpected = info.get("unexpected_keys", ())
+    info = {**info, "unexpected_keys": [name for name in unexpected if not str(name).startswith(never_read)]}
     refuse_partial_weights(folder, info, architecture=architecture)
     return model
 

@@ -32,6 +32,9 @@ from lionrepro.asr.backends.qwen2_audio import ChatAudio, Conversation, user_tur
 from lionrepro.errors import UserError
 from lionrepro.languages import LANGUAGES
 
+# The full checkpoint's speech-output weights, which the thinker never reads (transformers 5.24 ignores them on load,
+# 5.17 reports them as unexpected)
+SPEECH_OUTPUT = ("talker.", "token2wav.")
 SYSTEM = "You are a speech recognition model."
 INSTRUCTION = "Transcribe the {language} audio into text without any punctuation marks."
 INSTRUCTION_ZH = "请将这段中文语音转换为纯文本，去掉标点符号。"
@@ -71,7 +74,7 @@ def _chat_template(folder: Path, tokenizer: Any) -> str:
 def load(folder: Path) -> Qwen25Omni:
     full = "thinker_config" in json.loads((folder / "config.json").read_text(encoding="utf-8"))
     model = load_complete(Qwen2_5OmniThinkerForConditionalGeneration, folder, "Qwen2.5-Omni thinker",
-                          dtype=torch.float32)  # fmt: skip
+                          never_read=SPEECH_OUTPUT, dtype=torch.float32)  # fmt: skip
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     processor = Qwen2AudioProcessor(
         feature_extractor=WhisperFeatureExtractor.from_pretrained(folder, local_files_only=True),
