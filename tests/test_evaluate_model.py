@@ -104,6 +104,26 @@ def test_a_killed_evaluation_resumes_to_the_same_output(manifest, tmp_path):
     assert results["benchmarks"] == expected["benchmarks"] and results["datasets"] == expected["datasets"]
 
 
+def test_one_row_at_a_time_records_table3s_seconds_per_sample(manifest, tmp_path):
+    """Each row's wall time is kept (Table 3's measure on real test sets), outside the hypotheses, which stay
+    reproducible; the generated tokens are in them."""
+    assert _evaluate(BASE, manifest, tmp_path / "alone", "--batch-size", "1") == 0
+    results = json.loads((tmp_path / "alone" / RESULTS_FILE).read_text())
+    latency, wall = results["latency"], results["decoding"]["wall_seconds"]
+    per_sample = latency["seconds_per_sample"]
+    assert per_sample["n"] == 8 and latency["untimed_rows"] == 0 and latency["table3_protocol"]
+    assert 0 < per_sample["mean"] * per_sample["n"] <= wall and per_sample["sd"] > 0
+    assert sum(entry["n"] for entry in latency["languages"].values()) == 8
+    hypotheses = [json.loads(line) for line in (tmp_path / "alone" / HYPOTHESES_FILE).read_text().splitlines()]
+    assert all("decode_seconds" not in h and h["generated_tokens"] >= 1 for h in hypotheses)
+    tokens = latency["generated_tokens_per_sample"]["mean"]
+    assert tokens == sum(h["generated_tokens"] for h in hypotheses) / 8
+
+    assert _evaluate(BASE, manifest, tmp_path / "batched", "--batch-size", "4") == 0
+    batched = json.loads((tmp_path / "batched" / RESULTS_FILE).read_text())["latency"]
+    assert batched["batch_sizes"] == [4] and not batched["table3_protocol"]
+
+
 def test_two_gloo_processes_give_the_hypotheses_of_one(manifest, tmp_path):
     assert _evaluate(BASE, manifest, tmp_path / "one", "--batch-size", "2") == 0
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "lionrepro.stages.cli",

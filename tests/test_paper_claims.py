@@ -99,3 +99,31 @@ def test_the_measured_table2_puts_each_evaluated_checkpoint_beside_the_paper(pap
     assert paper_row[2:] == [f"{float(printed.cells[c]):.2f}" for c in columns] + [f"{float(printed.avg):.2f}"]
     assert ours[2] == "10.00" and difference[2] == f"{10.0 - float(printed.cells[columns[0]]):.2f}"
     assert "not comparable" in own[1] and own[2] == "12.00"
+
+
+def _timed(root, folder: str, given: str, seconds: float, batch: int, created: str) -> None:
+    _evaluation(root, folder, given, 15.0, created)
+    path = root / "evaluate" / folder / "results.json"
+    results = json.loads(path.read_text())
+    spread = {"mean": seconds, "sd": seconds / 4, "n": 120}
+    results["latency"] = {"seconds_per_sample": spread, "generated_tokens_per_sample": {"mean": 20.0},
+                          "batch_sizes": [batch], "table3_protocol": batch == 1}  # fmt: skip
+    write_json_atomic(path, results)
+
+
+def test_the_measured_table3_reads_one_at_a_time_runs_beside_the_paper(paper_results):
+    from lionrepro.paper import table3
+    from lionrepro.report.table3_measured import is_table3_run, measured_table3
+
+    _timed(paper_results, "pl", "knoveleng/polyglot-lion-1.7b", 0.05, 1, "2026-01-01T00:00:00Z")
+    _timed(paper_results, "m1", "MERaLiON/MERaLiON-2-10B-ASR", 0.90, 1, "2026-01-01T00:00:00Z")
+    _timed(paper_results, "m4", "MERaLiON/MERaLiON-2-10B-ASR", 0.30, 4, "2026-02-01T00:00:00Z")  # newer, batched
+    found = evaluations(paper_results, where=is_table3_run)
+    assert found["MERaLiON-2-10B-ASR"][0].parent.name == "m1"
+    table = measured_table3(found)
+    rows = {row[0]: row for row in table.rows}
+    printed = {row.model: row for row in table3()}
+    meralion = rows["MERaLiON-2-10B-ASR"]
+    assert meralion[3] == "0.9000 ± 0.2250" and meralion[7] == "18.00"  # 0.90 / 0.05 on the same device
+    assert meralion[8] == f"{float(printed['MERaLiON-2-10B-ASR'].mean_s / printed['Polyglot-Lion-1.7B'].mean_s):.2f}"
+    assert meralion[6] == f"{0.90 / float(printed['MERaLiON-2-10B-ASR'].mean_s):.2f}"

@@ -8,6 +8,7 @@ an id's last part (a local copy of `knoveleng/polyglot-lion-1.7b` in `.../polygl
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,13 +35,16 @@ def paper_model(given: str) -> str | None:
     return None
 
 
-def evaluations(root: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """Table 2 model -> (results file, results) of its newest evaluation under `root`/evaluate (each run's folder)."""
+def evaluations(
+    root: Path, where: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Table 2 model -> (results file, results) of its newest evaluation under `root`/evaluate (each run's folder),
+    among those whose results satisfy `where` (all by default)."""
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     for path in sorted((root / "evaluate").glob(f"*/{RESULTS_FILE}")):
         results = read_json(path)
         model = paper_model(str(results["provenance"].get("model", {}).get("model", "")))
-        if model is None:
+        if model is None or (where is not None and not where(results)):
             continue
         if model not in found or found[model][1]["provenance"]["created_utc"] < results["provenance"]["created_utc"]:
             found[model] = (path, results)

@@ -36,7 +36,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from lionrepro import paper
-from lionrepro.asr import hypothesis_log
+from lionrepro.asr import decode_latency, hypothesis_log
 from lionrepro.asr.backends import load_backend
 from lionrepro.asr.backends.base import Backend
 from lionrepro.asr.backends.qwen3_asr import Qwen3ASR
@@ -102,6 +102,7 @@ def _decode_batch(backend: Backend, rows: list[dict[str, Any]], budgets: list[in
             "hypothesis": transcript,
             "written_language": written_language(transcript),
             "hit_token_budget": exhausted,
+            decode_latency.TOKENS: len(kept),
         }
 
 
@@ -113,15 +114,16 @@ def transcribe(
     budget: TokenBudget = TokenBudget(),
     progress: bool = True,
     shard: tuple[int, int] = (0, 1),
-    on_batch: Callable[[list[dict[str, Any]]], None] | None = None,
+    on_batch: Callable[[list[dict[str, Any]], float], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Greedy hypotheses of manifest `rows`, one dict per row in the input order: id, dataset, language,
     reference, raw_output (all the model wrote before its stop token), predicted_language (the language its output
     names, e.g. the X of Qwen3-ASR's `language X<asr_text>` prefix; None without one), hypothesis (the transcript),
-    written_language (lionrepro.asr.language_id), hit_token_budget.
+    written_language (lionrepro.asr.language_id), hit_token_budget, generated_tokens (up to the stop token).
 
     With `shard=(rank, world)` only every world-th batch from the rank-th is decoded (the rows of one process of a
-    sharded evaluation); `on_batch` receives each batch's hypotheses as soon as they are decoded."""
+    sharded evaluation); `on_batch` receives each batch's hypotheses as soon as they are decoded, with the batch's
+    wall time in seconds."""
     rank, world = shard
     results: dict[int, dict[str, Any]] = {}
     batches = length_sorted_batches(rows, batch_size)[rank::world]
@@ -129,10 +131,12 @@ def transcribe(
     with tqdm(total=total, desc="decoding", unit="utt", disable=not progress) as bar:
         for indices in batches:
             batch = [rows[i] for i in indices]
+            start = time.perf_counter()
             decoded = list(_decode_batch(backend, batch, [budget(row["duration"]) for row in batch]))
+            seconds = time.perf_counter() - start  # the tokens are on the host: the device has finished
             results.update(zip(indices, decoded, strict=True))
             if on_batch is not None:
-                on_batch(decoded)
+                on_batch(decoded, seconds)
             bar.update(len(indices))
     return [results[i] for i in sorted(results)]
 
@@ -273,7 +277,8 @@ def evaluate(
     hypothesis_log.barrier()
     if rank == 0:
         merged = hypothesis_log.done(out_dir, key)
-        hypotheses = [merged[row_id] for row_id in ids]
+        timed = [merged[row_id] for row_id in ids]
+        hypotheses = [decode_latency.untimed(row) for row in timed]
         write_hypotheses(out_dir / HYPOTHESES_FILE, hypotheses)
         audio_seconds = sum(row["duration"] for row in pending)
         results = {
@@ -290,6 +295,7 @@ def evaluate(
                 "utterances_per_second": len(pending) / wall if pending else None,
                 "audio_seconds_per_second": audio_seconds / wall if pending else None,
             },
+            "latency": decode_latency.latency(timed),
             **summarize(hypotheses),
         }
         write_json_atomic(out_dir / RESULTS_FILE, results)

@@ -16,6 +16,7 @@ from lionrepro.corpora import balanced_sampling
 from lionrepro.corpora.data_record import data_record_path
 from lionrepro.provenance import read_json, results_dir
 from lionrepro.report.table2_measured import measured_table2
+from lionrepro.report.table3_measured import is_table3_run, measured_table3
 from lionrepro.report.table_rendering import (
     Table,
     claims_table,
@@ -63,6 +64,14 @@ def every_table(seed: int, say: Callable[[str], None] = print, profile: str = "t
         say(
             f"no `evaluate` results of Table 2's released checkpoints under {results_dir() / 'evaluate'}: "
             "tables/table2_measured.* not regenerated (`lionrepro --profile paper evaluate --model ID`)"
+        )
+    timed = evaluations(results_dir(), where=is_table3_run)
+    if timed:
+        built.append(measured_table3(timed))
+    else:
+        say(
+            f"no one-at-a-time `evaluate` results of Table 2's released checkpoints under {results_dir() / 'evaluate'}:"
+            " tables/table3_measured.* not regenerated (`lionrepro --profile paper evaluate --model ID --batch-size 1`)"
         )
     verdicts = claims_file()
     if verdicts.exists():
