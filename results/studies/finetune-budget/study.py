@@ -68,7 +68,8 @@ def report(out: Path) -> None:
         if name not in entries:
             continue
         entry = entries[name]["seeds"][str(SEED)]
-        record = json.loads(Path(entry["train_record"]).read_text())
+        # from this folder: the paths in runs.json are where the study ran, not necessarily this checkout
+        record = json.loads((out / name / f"seed-{SEED}" / "train.json").read_text())
         rows.append(
             {
                 "variant": name,
