@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install constraints data reproduce test lint bench clean
+.PHONY: install constraints data base reproduce test lint bench clean
 
 install: $(STAMP)
 
@@ -34,6 +34,13 @@ constraints:
 # only `lionrepro pretrain-base` reads (`lionrepro data --pretrain` builds it).
 data: $(STAMP)
 	$(BIN)/lionrepro data
+
+# The committed base (models/tiny-base/), re-made (about an hour on 2 cores; not part of `make reproduce`): Lion-12 with
+# its `pretrain` split, then `pretrain-base` as two one-thread processes under torchrun, whose global batch is twice
+# [pretrain.train] batch_size. Resumable: run it again after an interruption.
+base: $(STAMP)
+	$(BIN)/lionrepro data --pretrain
+	OMP_NUM_THREADS=1 $(BIN)/torchrun --nproc_per_node 2 -m lionrepro.stages.cli pretrain-base
 
 # The main job after install: Lion-12, then the recipe, its ablations and the control fine-tuned from the committed base
 # at three seeds each and scored (a line per run as it ends; resumable), then every claim (results/claims.json), then

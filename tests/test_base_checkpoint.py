@@ -16,7 +16,7 @@ import pytest
 from lionrepro.asr.evaluation import TokenBudget, decode
 from lionrepro.asr.finetuning import RECORD
 from lionrepro.asr.model import load_checkpoint
-from lionrepro.asr.training_loop import FINAL_MODEL
+from lionrepro.asr.training_loop import FINAL_MODEL, NOT_RESULT_AFFECTING
 from lionrepro.config import load_profile
 from lionrepro.corpora.lion12.build import Lion12Config
 from lionrepro.corpora.lion12.plan import first_per_dataset, plan
@@ -41,6 +41,10 @@ def hypotheses(tmp_path_factory):
 def test_the_record_says_how_the_base_was_made():
     record = json.loads((BASE / RECORD).read_text())
     assert record["result"]["steps"] == PROFILE["pretrain"]["train"]["steps"]
+    made_with = record["provenance"]["config"]
+    for key, value in PROFILE["pretrain"]["train"].items():  # the profile says how the committed base was made
+        if key not in NOT_RESULT_AFFECTING:
+            assert made_with[key] == value, key
     assert record["result"]["stopped_by"] == "steps"
     assert sorted(record["rows_per_language"]) == sorted(PROFILE["data"]["pretrain_languages"])
     assert (
