@@ -1,7 +1,9 @@
-"""Issue 13's trade-off of the fine-tunes' budget: the recipe (balanced rows, no tags, seed 0) fine-tuned from the
-committed base for several numbers of steps and learning rates, scored on Lion-12's test split (the held-out sentences
-and voices of `results/experiments/`), beside the training time each costs. `make reproduce` trains 12 such runs
-(four runs x three seeds, two one-thread jobs at a time), so its experiments take about six times one run's minutes.
+"""Issue 13's trade-off of the fine-tunes' budget: the recipe (balanced rows, no tags) fine-tuned from the committed
+base with more steps and a lower learning rate, at two seeds, scored on Lion-12's test split (the held-out sentences
+and voices of `results/experiments/`), beside the training time each costs. The profile's own setting (800 steps at
+1e-3) is read from `results/experiments/summary.json` at the same seeds: those runs are the same jobs. `make
+reproduce` trains 12 runs (four runs x three seeds, two one-thread jobs at a time), so its experiments take about six
+times one run's training minutes, plus scoring.
 
     python results/studies/finetune-budget/study.py run [VARIANT ...]   # resumable; two jobs at a time
     python results/studies/finetune-budget/study.py report               # summary.json, README.md
@@ -16,18 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SEED = 0
+REPO = HERE.parents[2]
+SEEDS = [0, 1]
 LANGUAGES = ("en", "zh", "ms", "ta")
+PROFILE_RUN = "profile (800 steps, lr 1e-3)"
 # variant -> the [train] settings it sets (the others are the profile's)
 VARIANTS: dict[str, dict[str, Any]] = {
-    "steps-800": {"steps": 800},
-    "steps-1200": {"steps": 1200},
     "steps-1600": {"steps": 1600},
-    "steps-1200-lr5e-4": {"steps": 1200, "lr": 5e-4},
+    "lr-5e-4": {"lr": 5e-4},
+    "steps-1600-lr-5e-4": {"steps": 1600, "lr": 5e-4},
 }
 
 
@@ -54,37 +58,46 @@ def run(variants: list[str], out: Path, workers: int) -> None:
         return TrainConfig.from_section(settings, progress=False)
 
     entries = run_all(
-        runs, variants, config_of, profile, base, out, data, seeds=[SEED], workers=workers, device="cpu", progress=True
+        runs, variants, config_of, profile, base, out, data, seeds=SEEDS, workers=workers, device="cpu", progress=True
     )
     previous = json.loads((out / "runs.json").read_text()) if (out / "runs.json").exists() else {}
     (out / "runs.json").write_text(json.dumps({**previous, **entries}, indent=2) + "\n")
 
 
+def _row(name: str, settings: dict[str, Any], seeds: dict[str, dict[str, Any]], records: list[dict]) -> dict:
+    """A variant's means over its seeds, and each seed's 12-set average."""
+    entries = [seeds[str(seed)] for seed in SEEDS]
+    return {
+        "variant": name,
+        **settings,
+        "train_minutes": statistics.fmean(entry["train_wall_s"] for entry in entries) / 60,
+        **{code: statistics.fmean(entry["languages"][code] for entry in entries) for code in LANGUAGES},
+        "average_12": statistics.fmean(entry["average_12"] for entry in entries),
+        "per_seed": {str(seed): entry["average_12"] for seed, entry in zip(SEEDS, entries, strict=True)},
+        "in_spoken_language": statistics.fmean(entry["implicit_lid"]["overall"] for entry in entries),
+        "commits": sorted({record["provenance"]["commit"] for record in records}),
+    }
+
+
 def report(out: Path) -> None:
     entries = json.loads((out / "runs.json").read_text())
-    base = entries["base"]
-    rows = []
-    for name, settings in VARIANTS.items():
-        if name not in entries:
-            continue
-        entry = entries[name]["seeds"][str(SEED)]
-        # from this folder: the paths in runs.json are where the study ran, not necessarily this checkout
-        record = json.loads((out / name / f"seed-{SEED}" / "train.json").read_text())
-        rows.append(
-            {
-                "variant": name,
-                **settings,
-                "train_minutes": entry["train_wall_s"] / 60,
-                "average_12": entry["average_12"],
-                **entry["languages"],
-                "in_spoken_language": entry["implicit_lid"]["overall"],
-                "commit": record["provenance"]["commit"],
-            }
-        )
-    base_row = {"variant": "base", **base["languages"], "average_12": base["average_12"]}
+    experiments = json.loads((REPO / "results" / "experiments" / "summary.json").read_text())
+    base = experiments["runs"]["base"]
+    base_row = {"variant": "base (not fine-tuned)", **base["languages"], "average_12": base["average_12"]}
     base_row["in_spoken_language"] = base["implicit_lid"]["overall"]
+    recipe = REPO / "results" / "experiments" / "recipe"
+    records = [json.loads((recipe / f"seed-{s}" / "train.json").read_text()) for s in SEEDS]
+    rows = [_row(PROFILE_RUN, {}, experiments["runs"]["recipe"]["seeds"], records)]
+    for name, settings in VARIANTS.items():
+        if name in entries:  # the records from this folder: runs.json keeps the paths where the study ran
+            records = [json.loads((out / name / f"seed-{s}" / "train.json").read_text()) for s in SEEDS]
+            rows.append(_row(name, settings, entries[name]["seeds"], records))
     (out / "summary.json").write_text(json.dumps({"base": base_row, "variants": rows}, indent=2) + "\n")
     (out / "README.md").write_text(_readme(base_row, rows))
+
+
+def _commits(commits: list[str]) -> str:
+    return ", ".join(c[:12] + ("+dirty" if c.endswith("dirty") else "") for c in commits)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -93,7 +106,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     columns = ["variant", "steps", "lr", "train min", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg"]
-    columns += ["in spoken lang. %", "commit"]
+    columns += [f"seed {seed}" for seed in SEEDS] + ["in spoken lang. %"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in [base, *rows]:
         cells = [
@@ -103,19 +116,22 @@ def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             _fmt(row.get("train_minutes")),
             *(_fmt(row[code]) for code in LANGUAGES),
             _fmt(row["average_12"]),
+            *(_fmt(row.get("per_seed", {}).get(str(seed))) for seed in SEEDS),
             _fmt(100 * row["in_spoken_language"]),
-            row.get("commit", "")[:12] + ("+dirty" if row.get("commit", "").endswith("dirty") else ""),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    commits = sorted({commit for row in rows for commit in row["commits"]})
     return f"""# The fine-tunes' budget (issue 13): steps and learning rate against training time
 
-Generated by `study.py report` from `runs.json` and the runs' records in this folder; `study.py` says how they were
-made. The recipe (Algorithm 1's balanced rows, no language tags) at seed 0, fine-tuned from the committed base
-(`models/tiny-base/`) with the tiny profile's `[train]` settings except those in the variant's name (an empty `lr`
-cell: the profile's), on one thread beside one other such job, and scored on Lion-12's test split (WER; CER for
-Mandarin; mean of each language's test sets). `make reproduce` trains 12 runs of the profile's length, two at a time:
-its experiments take about six times one run's training minutes, plus their scoring. One seed per variant: the spread
-between seeds of the committed runs (`results/experiments/summary.json`, `sd`) is the yardstick for a difference here.
+Generated by `study.py report` from `runs.json` and the runs' records in this folder, and from
+`results/experiments/summary.json` for the base and the profile's own setting; `study.py` says how they were made.
+The recipe (Algorithm 1's balanced rows, no language tags) fine-tuned from the committed base (`models/tiny-base/`)
+with the tiny profile's `[train]` settings except those in the row (an empty cell: the profile's, 800 steps at 1e-3),
+on one thread beside one other such job, at seeds {", ".join(map(str, SEEDS))} (means over them; each seed's 12-set
+average in its own column), scored on Lion-12's test split (WER; CER for Mandarin; mean of each language's test
+sets). `make reproduce` trains 12 runs of the profile's length, two at a time: its experiments take about six times
+one run's training minutes, plus their scoring. Two seeds per row: the spread between seeds of the committed runs
+(`results/experiments/summary.json`, `sd`) is the yardstick for a difference here. Made at commits {_commits(commits)}.
 
 {chr(10).join(lines)}
 """
