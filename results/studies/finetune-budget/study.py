@@ -141,14 +141,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
-    go.add_argument("variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    go.add_argument("variants", nargs="*", help=f"some of {', '.join(VARIANTS)} (default: all)")
     go.add_argument("--out", type=Path, default=HERE)
     go.add_argument("--workers", type=int, default=2)
     summary = sub.add_parser("report")
     summary.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     if args.command == "run":
-        run(args.variants, args.out, args.workers)
+        unknown = sorted(set(args.variants) - set(VARIANTS))
+        if unknown:
+            parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+        run(args.variants or list(VARIANTS), args.out, args.workers)
     report(args.out)
 
 
