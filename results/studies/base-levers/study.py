@@ -272,7 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
-    go.add_argument("levers", nargs="*", default=list(LEVERS), choices=list(LEVERS))
+    go.add_argument("levers", nargs="*", help=f"some of {', '.join(LEVERS)} (default: all)")
     go.add_argument("--steps", type=int, default=4000)
     go.add_argument("--every", type=int, default=1000)
     go.add_argument("--out", type=Path, default=HERE)
@@ -281,7 +281,10 @@ def main() -> None:
     summary.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     if args.command == "run":
-        for lever in args.levers:
+        unknown = sorted(set(args.levers) - set(LEVERS))
+        if unknown:
+            parser.error(f"unknown levers {unknown}; known: {', '.join(LEVERS)}")
+        for lever in args.levers or LEVERS:
             run(lever, args.steps, args.every, args.out, args.threads)
     report(args.out)
 
