@@ -23,10 +23,6 @@ def is_table3_run(results: dict[str, Any]) -> bool:
     return bool((results.get("latency") or {}).get("table3_protocol"))
 
 
-def _seconds(results: dict[str, Any]) -> float:
-    return float(results["latency"]["seconds_per_sample"]["mean"])
-
-
 def measured_table3(found: dict[str, tuple[Path, dict[str, Any]]]) -> Table:
     printed = {row.model: row for row in paper.table3()}
     reference = found.get(REFERENCE)
@@ -45,7 +41,7 @@ def measured_table3(found: dict[str, tuple[Path, dict[str, Any]]]) -> Table:
                 str(ours["n"]),
                 f"{latency['generated_tokens_per_sample']['mean']:.1f}",
                 "-" if row is None else f"{ours['mean'] / float(row.mean_s):.2f}",
-                f"{_seconds(results) / _seconds(reference[1]):.2f}" if same_device else "-",
+                f"{ours['mean'] / reference[1]['latency']['seconds_per_sample']['mean']:.2f}" if same_device else "-",
                 "-" if row is None else f"{float(row.mean_s / printed[REFERENCE].mean_s):.2f}",
             ]
         )
