@@ -17,10 +17,10 @@ from transformers import Qwen3ASRProcessor
 from transformers.models.qwen3_asr.processing_qwen3_asr import LANGUAGE_CODE_TO_NAME
 
 from lionrepro.asr.model import ASR_TEXT, IM_END
+from lionrepro.asr.supervised_loss import IGNORE_INDEX
 from lionrepro.corpora.audio import TARGET_RATE, read_audio
 from lionrepro.languages import language
 
-IGNORE_INDEX = -100  # the label value transformers' loss skips
 NO_LANGUAGE = "None"
 _HOP = 160  # Qwen3ASRFeatureExtractor's hop_length (10 ms)
 _HALF_WINDOW = 200  # half its n_fft, the reach of the STFT's centred window past a clip's end

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812 (torch's own spelling)
 
-from lionrepro.asr.finetune_format import IGNORE_INDEX
+IGNORE_INDEX = -100  # the label value transformers' loss skips
 
 
 def attention_loss(

@@ -48,10 +48,10 @@ from transformers import get_linear_schedule_with_warmup
 
 from lionrepro.asr.ctc_auxiliary import HybridCtcAttention, ctc_targets
 from lionrepro.asr.device import Process, process_group, processes, torch_threads
-from lionrepro.asr.finetune_format import IGNORE_INDEX, collate
+from lionrepro.asr.finetune_format import collate
 from lionrepro.asr.model import load_checkpoint, save_checkpoint
 from lionrepro.asr.spec_augment import SpecAugment
-from lionrepro.asr.supervised_loss import AttentionLoss
+from lionrepro.asr.supervised_loss import IGNORE_INDEX, AttentionLoss
 from lionrepro.errors import UserError
 
 CURVE = "curve.jsonl"
