@@ -10,7 +10,13 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
-from lionrepro.speed.static_decoding import StaticGreedyDecoder, fused_pieces, gqa_decode_attention, prompt_masks
+from lionrepro.speed.static_decoding import (
+    MergedProjections,
+    StaticGreedyDecoder,
+    fused_pieces,
+    gqa_decode_attention,
+    prompt_masks,
+)
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
 
 TINY = architectures.TINY.name
@@ -47,6 +53,35 @@ def test_grouped_query_decode_attention_decodes_the_same(tiny_qwen):
     assert tiny_qwen.config.text_config._attn_implementation == "sdpa"  # restored after the steps
 
 
+def test_merged_projections_decode_the_same_and_are_removed_after(tiny_qwen):
+    inputs = architectures.make_inputs(TINY, [2.0, 4.5, 3.0], seed=6)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False)()
+    merged = StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False, gqa=True, merged=True)
+    assert merged.merged.groups == 2 * tiny_qwen.config.text_config.num_hidden_layers  # attention + MLP per layer
+    assert torch.equal(merged(), plain)
+    assert not any("forward" in vars(m) for m in tiny_qwen.modules())
+
+
+def test_a_merged_projection_computes_once_and_shares_by_input():
+    torch.manual_seed(0)
+    block = torch.nn.Module()
+    block.q_proj, block.k_proj, block.v_proj = (
+        torch.nn.Linear(8, n, bias=b) for n, b in ((8, True), (4, False), (4, True))
+    )
+    x, other = torch.randn(2, 3, 8), torch.randn(2, 3, 8)
+    expected = [block.q_proj(x), block.k_proj(x), block.v_proj(x), block.k_proj(other)]
+    merged = MergedProjections(block)
+    with merged.applied():
+        got = [block.q_proj(x), block.k_proj(x), block.v_proj(x), block.k_proj(other)]  # `other`: its own weights
+        shared = block.k_proj(x)
+    for ours, theirs in zip(got, expected, strict=True):
+        torch.testing.assert_close(ours, theirs)
+    assert shared.data_ptr() == got[0].data_ptr() + 8 * shared.element_size()  # a view of the one product
+    with torch.no_grad():
+        block.k_proj.weight.zero_()
+    torch.testing.assert_close(block.k_proj(x), torch.zeros(2, 3, 4))  # restored: reads its own weights again
+
+
 def test_grouped_query_attention_equals_repeated_heads():
     torch.manual_seed(0)
     query, key, value = torch.randn(3, 8, 1, 16), torch.randn(3, 2, 9, 16), torch.randn(3, 2, 9, 16)
@@ -68,6 +103,7 @@ def test_static_decoding_matches_generate_for_the_other_families(name):
     expected = architectures.generate_fixed(model, inputs, 4)
     assert torch.equal(StaticGreedyDecoder(model, inputs, 4, graph=False)(), expected)
     assert torch.equal(StaticGreedyDecoder(model, inputs, 4, graph=False, gqa=True)(), expected)
+    assert torch.equal(StaticGreedyDecoder(model, inputs, 4, graph=False, gqa=True, merged=True)(), expected)
 
 
 @pytest.mark.slow
@@ -197,13 +233,16 @@ def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput(
 def test_the_whole_step_compiled_decodes_the_same_and_compiles_once_per_shape(tiny_qwen):
     from torch._dynamo.utils import counters
 
-    torch._dynamo.reset()
-    counters.clear()
-    graphs = []
-    for seconds in (2.0, 3.5):  # two prompts of different lengths, one cache length
-        inputs = architectures.make_inputs(TINY, [seconds], seed=4)
-        plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
-        compiled = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, compiled=True, gqa=True, cache_length=80)
-        assert torch.equal(compiled(), plain)
-        graphs.append(counters["stats"]["unique_graphs"])
-    assert graphs[0] >= 1 and graphs[1] == graphs[0]  # the second prompt reused the compiled step
+    for merged in (False, True):
+        torch._dynamo.reset()
+        counters.clear()
+        graphs = []
+        for seconds in (2.0, 3.5):  # two prompts of different lengths, one cache length
+            inputs = architectures.make_inputs(TINY, [seconds], seed=4)
+            plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
+            compiled = StaticGreedyDecoder(
+                tiny_qwen, inputs, 5, graph=False, compiled=True, gqa=True, merged=merged, cache_length=80
+            )
+            assert torch.equal(compiled(), plain)
+            graphs.append(counters["stats"]["unique_graphs"])
+        assert graphs[0] >= 1 and graphs[1] == graphs[0]  # the second prompt reused the compiled step

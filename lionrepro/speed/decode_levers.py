@@ -1,9 +1,10 @@
 """Decoding speed lever by lever, under Table 3's protocol, against each model's weight-bandwidth floor.
 
-Levers: transformers' `generate` (the loop every earlier timing used), a static cache with each step replayed as a
-CUDA graph, and the same with the decoder's elementwise pieces compiled (`static_decoding`). For each model and
-lever: seconds per sample at batch 1 over clips shaped like the test sets (each decoding its reference's length),
-the time per decoded token, and the batched throughput (RTFx: audio seconds per second).
+Levers (`static_decoding.LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
+each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
+attention, merged projections, or the whole step compiled. For each model and lever: seconds per sample at batch 1
+over clips shaped like the test sets (each decoding its reference's length), the time per decoded token, and the
+batched throughput (RTFx: audio seconds per second).
 
 At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
 (decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
@@ -25,7 +26,7 @@ from transformers import WhisperForConditionalGeneration
 from lionrepro.asr import architectures
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
-from lionrepro.speed.static_decoding import CAPTURE_STEPS, LEVERS, StaticGreedyDecoder
+from lionrepro.speed.static_decoding import CAPTURE_STEPS, LEVERS, StaticGreedyDecoder, text_decoder
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
 # Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
@@ -39,7 +40,8 @@ class DecodeSettings:
     """What one decode-speed run measures; the defaults are a GPU run's."""
 
     models: tuple[str, ...] = architectures.NAMES
-    levers: tuple[str, ...] = LEVERS[:-1]  # the whole-step compile costs ~50 s per shape: asked for by name
+    # the whole-step compile costs ~50-140 s per shape: asked for by name
+    levers: tuple[str, ...] = tuple(lever for lever in LEVERS if "compiled" not in lever)
     fused_models: tuple[str, ...] = tuple(architectures.POLYGLOT_OF)  # compiling costs time: where it is the goal
     device: str = "cuda"
     dtype: str = "bfloat16"
@@ -68,12 +70,12 @@ def decoder_weight_bytes(model: torch.nn.Module) -> int:
     counted once), without what a step does not touch (Whisper's cross-attention key/value projections, whose
     results are cached, and its position table, of which it reads one row)."""
     if isinstance(model, WhisperForConditionalGeneration):
-        modules = [model.model.decoder, model.proj_out]
+        modules = [text_decoder(model), model.proj_out]
         skip = ("encoder_attn.k_proj", "encoder_attn.v_proj", "embed_positions")
     elif isinstance(model, architectures.Meralion2ASR):
-        modules, skip = [model.text_decoder], ()
+        modules, skip = [text_decoder(model)], ()  # its language model, head included
     else:
-        modules, skip = [model.model.language_model, model.lm_head], ()
+        modules, skip = [text_decoder(model), model.lm_head], ()
     seen: dict[int, int] = {}
     for module in modules:
         for name, param in module.named_parameters():
@@ -113,6 +115,7 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
         fused="fused" in lever,
         gqa="gqa" in lever,
         compiled="compiled" in lever,
+        merged="merged" in lever,
         cache_length=cache_length,
     )
     decoder()  # warm up, compile and capture

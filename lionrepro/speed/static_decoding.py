@@ -5,7 +5,8 @@ costs ~18 ms per token whatever the model's size (issue 12), so timing it measur
 Here the prompt is prefilled once, eagerly, into a static cache. One decoding step (mark the new key valid, run the
 decoder on the last token, take the argmax, advance the positions) is then captured in a CUDA graph and replayed once
 per new token. With `fused`, the decoder's elementwise pieces (RMS norms, the gated MLP, rotary embeddings) are
-compiled by torch.compile before capture, so the graph holds fewer and fused kernels.
+compiled by torch.compile before capture, so the graph holds fewer and fused kernels. With `merged`, each layer's
+query/key/value projections are one matrix product and its MLP's gate/up projections another (`MergedProjections`).
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
@@ -20,6 +21,7 @@ import contextlib
 import copy
 import functools
 import inspect
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,8 +34,18 @@ from lionrepro.asr import architectures
 
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
-# then the whole step compiled instead of its pieces (one compile per batch size: the cache length is fixed)
-LEVERS = ("generate", "graph", "graph+fused", "graph+fused+gqa", "graph+compiled+gqa")
+# + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
+# length is fixed), without and with merged projections
+LEVERS = (
+    "generate",
+    "graph",
+    "graph+fused",
+    "graph+fused+gqa",
+    "graph+fused+gqa+merged",
+    "graph+compiled+gqa",
+    "graph+compiled+gqa+merged",
+)
+MERGED_GROUPS = (("q_proj", "k_proj", "v_proj"), ("gate_proj", "up_proj"))  # called in this order, on one input
 GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
 
 
@@ -166,6 +178,15 @@ class _Whisper(_Family):
         return self.model.proj_out(hidden[:, -1])
 
 
+def text_decoder(model: nn.Module) -> nn.Module:
+    """The stack of decoder layers that every new token runs through (without the audio encoder)."""
+    if isinstance(model, WhisperForConditionalGeneration):
+        return model.model.decoder
+    if isinstance(model, architectures.Meralion2ASR):
+        return model.text_decoder
+    return model.model.language_model
+
+
 def _family(model: nn.Module) -> _Family:
     if isinstance(model, WhisperForConditionalGeneration):
         return _Whisper(model)
@@ -251,6 +272,81 @@ def fused_pieces(model: nn.Module) -> Iterator[None]:
             del module.forward
 
 
+class MergedProjections:
+    """Each group of `MERGED_GROUPS` projections of a decoder (a layer's query/key/value, its MLP's gate/up) as one
+    matrix product. At batch 1 a decoding step is mostly matrix products reading weights, each a few microseconds on
+    an H200, and one product over the concatenated weights reads them at a better rate than three small ones (issue
+    12's kernel profile: Qwen3-ASR-1.7B's products ran at under half the bandwidth). The first projection of a group
+    computes them all; the others return their share when called on that same input, and compute their own otherwise.
+    Cross-attention is left alone: its keys and values are the encoder's, projected once at the prefill.
+
+    One per decoder (`of`): the concatenated weights stay alive with it, so a CUDA graph captured under `applied()`
+    keeps reading valid memory, and a compiled step sees the same functions each time and is not compiled again.
+    They copy the weights as they are: a model trained afterwards is not what they compute."""
+
+    _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, decoder: nn.Module) -> MergedProjections:
+        if decoder not in cls._made:
+            cls._made[decoder] = cls(decoder)
+        return cls._made[decoder]
+
+    def __init__(self, decoder: nn.Module) -> None:
+        self.forwards: list[tuple[nn.Linear, functools.partial]] = []
+        self.groups = 0
+        for path, module in decoder.named_modules():
+            if "encoder_attn" in path:  # Whisper's cross-attention: its keys and values come from the cache
+                continue
+            for names in MERGED_GROUPS:
+                linears = [getattr(module, name, None) for name in names]
+                if (
+                    all(isinstance(linear, nn.Linear) for linear in linears)
+                    and len({linear.in_features for linear in linears}) == 1
+                ):
+                    self._merge(linears)
+
+    def _merge(self, linears: list[nn.Linear]) -> None:
+        weight = torch.cat([linear.weight.detach() for linear in linears])
+        bias = None
+        if any(linear.bias is not None for linear in linears):
+            bias = torch.cat(
+                [
+                    linear.bias.detach() if linear.bias is not None else linear.weight.new_zeros(linear.out_features)
+                    for linear in linears
+                ]
+            )
+        shared: dict[str, object] = {}
+        sizes = [linear.out_features for linear in linears]
+        self.forwards.append((linears[0], functools.partial(_lead_projection, shared, weight, bias, sizes)))
+        for share, linear in enumerate(linears[1:], start=1):
+            self.forwards.append((linear, functools.partial(_follow_projection, shared, share, linear)))
+        self.groups += 1
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Every group's projections computed together, restored on exit."""
+        for linear, forward in self.forwards:
+            linear.forward = forward
+        try:
+            yield
+        finally:
+            for linear, _ in self.forwards:
+                del linear.forward
+
+
+def _lead_projection(shared: dict, weight: torch.Tensor, bias: torch.Tensor | None, sizes: list[int], x):
+    outputs = nn.functional.linear(x, weight, bias).split(sizes, dim=-1)
+    shared["input"], shared["outputs"] = x, outputs
+    return outputs[0]
+
+
+def _follow_projection(shared: dict, share: int, linear: nn.Linear, x):
+    if shared.get("input") is x:
+        return shared["outputs"][share]
+    return nn.functional.linear(x, linear.weight, linear.bias)
+
+
 class StaticGreedyDecoder:
     """Greedy decoding of `new_tokens` tokens per row over a static cache; on a GPU each step replays a CUDA graph.
 
@@ -266,6 +362,7 @@ class StaticGreedyDecoder:
         fused: bool = False,
         gqa: bool = False,
         compiled: bool = False,
+        merged: bool = False,
         cache_length: int | None = None,
     ) -> None:
         if new_tokens < 1:
@@ -277,6 +374,7 @@ class StaticGreedyDecoder:
         self.fused = fused
         self.gqa = gqa
         self.compiled = compiled
+        self.merged = MergedProjections.of(text_decoder(model)) if merged else None
         self.cache_length = cache_length  # fixed: decoders of different prompts share one compiled step
         self.model = model
         self.graph: torch.cuda.CUDAGraph | None = None
@@ -355,8 +453,11 @@ class StaticGreedyDecoder:
 
     @contextlib.contextmanager
     def _pieces(self) -> Iterator[None]:
-        """The decoding step's levers: compiled pieces, grouped-query attention (the prefill stays as it is)."""
+        """The decoding step's levers: compiled pieces, grouped-query attention, merged projections (the prefill
+        stays as it is)."""
         with contextlib.ExitStack() as stack:
+            if self.merged is not None:
+                stack.enter_context(self.merged.applied())
             if self.fused:
                 stack.enter_context(fused_pieces(self.model))
             if self.gqa:
