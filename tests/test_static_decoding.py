@@ -107,6 +107,23 @@ def test_static_decoding_matches_generate_for_the_other_families(name):
 
 
 @pytest.mark.slow
+def test_merged_projections_under_the_compiled_pieces_compile_once_for_every_layer(tiny_qwen):
+    from torch._dynamo.utils import counters
+
+    inputs = architectures.make_inputs(TINY, [2.0, 3.0], seed=5)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
+    graphs = {}
+    for merged in (False, True):
+        torch._dynamo.reset()
+        counters.clear()
+        decoder = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, fused=True, gqa=True, merged=merged)
+        assert torch.equal(decoder(), plain)
+        graphs[merged] = counters["stats"]["unique_graphs"]
+    assert graphs[True] == graphs[False]  # not one more compile per layer
+    assert not any("forward" in vars(m) or "lionrepro_gate_up" in vars(m)["_buffers"] for m in tiny_qwen.modules())
+
+
+@pytest.mark.slow
 def test_fused_pieces_decode_the_same_and_are_removed_after(tiny_qwen):
     inputs = architectures.make_inputs(TINY, [2.0, 3.0], seed=5)
     plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()

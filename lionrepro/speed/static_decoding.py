@@ -21,8 +21,9 @@ import contextlib
 import copy
 import functools
 import inspect
+import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -45,7 +46,7 @@ LEVERS = (
     "graph+compiled+gqa",
     "graph+compiled+gqa+merged",
 )
-MERGED_GROUPS = (("q_proj", "k_proj", "v_proj"), ("gate_proj", "up_proj"))  # called in this order, on one input
+MERGED_GATE_UP = "lionrepro_gate_up"  # the buffer of a merged MLP's concatenated weights
 GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
 
 
@@ -254,31 +255,41 @@ def _prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
 @contextlib.contextmanager
 def fused_pieces(model: nn.Module) -> Iterator[None]:
     """The decoder's RMS norms and gated MLPs compiled with torch.compile (one compiled graph shared by every layer:
-    the module is an argument, not a constant), restored on exit."""
+    the module is an argument, not a constant), restored on exit. A module already running its own forward
+    (`MergedProjections`' MLPs) has that one compiled, and gets it back on exit."""
     compiled = {}
     patched = []
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)  # a shape per batch size
     for module in model.modules():
         kind = type(module)
         if kind.__name__.endswith(("RMSNorm", "MLP")) and "Audio" not in kind.__name__:
-            if kind not in compiled:
-                compiled[kind] = torch.compile(kind.forward, dynamic=False)
-            module.forward = compiled[kind].__get__(module, kind)
-            patched.append(module)
+            own = vars(module).get("forward")
+            function = own.__func__ if own is not None else kind.forward
+            if function not in compiled:
+                compiled[function] = torch.compile(function, dynamic=False)
+            module.forward = compiled[function].__get__(module, kind)
+            patched.append((module, own))
     try:
         yield
     finally:
-        for module in patched:
-            del module.forward
+        for module, own in patched:
+            if own is None:
+                del module.forward
+            else:
+                module.forward = own
 
 
 class MergedProjections:
-    """Each group of `MERGED_GROUPS` projections of a decoder (a layer's query/key/value, its MLP's gate/up) as one
-    matrix product. At batch 1 a decoding step is mostly matrix products reading weights, each a few microseconds on
-    an H200, and one product over the concatenated weights reads them at a better rate than three small ones (issue
-    12's kernel profile: Qwen3-ASR-1.7B's products ran at under half the bandwidth). The first projection of a group
-    computes them all; the others return their share when called on that same input, and compute their own otherwise.
-    Cross-attention is left alone: its keys and values are the encoder's, projected once at the prefill.
+    """A decoder's projections that read the same input as one matrix product each: a layer's query/key/value, its
+    MLP's gate/up. At batch 1 a decoding step is mostly matrix products reading weights, each a few microseconds on
+    an H200, and one product over the concatenated weights reads them at a better rate than several small ones (issue
+    12's kernel profile: Qwen3-ASR-1.7B's products ran at under half the bandwidth).
+
+    - Attention: the query projection computes all three; the key and value projections return their share when
+      called on that same input, and compute their own otherwise. Cross-attention is left alone: its keys and values
+      are the encoder's, projected once at the prefill.
+    - Gated MLPs without biases: `_merged_mlp` over a non-persistent buffer, one function for every layer, so that
+      the compiled pieces (`fused_pieces`) compile it once per shape, not once per layer.
 
     One per decoder (`of`): the concatenated weights stay alive with it, so a CUDA graph captured under `applied()`
     keeps reading valid memory, and a compiled step sees the same functions each time and is not compiled again.
@@ -293,20 +304,22 @@ class MergedProjections:
         return cls._made[decoder]
 
     def __init__(self, decoder: nn.Module) -> None:
-        self.forwards: list[tuple[nn.Linear, functools.partial]] = []
-        self.groups = 0
+        self.forwards: list[tuple[nn.Module, Callable]] = []
+        self.mlp_weights: list[tuple[nn.Module, torch.Tensor]] = []
+        self.groups = 0  # how many products replace several
         for path, module in decoder.named_modules():
             if "encoder_attn" in path:  # Whisper's cross-attention: its keys and values come from the cache
                 continue
-            for names in MERGED_GROUPS:
-                linears = [getattr(module, name, None) for name in names]
-                if (
-                    all(isinstance(linear, nn.Linear) for linear in linears)
-                    and len({linear.in_features for linear in linears}) == 1
-                ):
-                    self._merge(linears)
+            attention = [getattr(module, name, None) for name in ("q_proj", "k_proj", "v_proj")]
+            if all(isinstance(linear, nn.Linear) for linear in attention):
+                self._merge_attention(attention)
+            gate, up = getattr(module, "gate_proj", None), getattr(module, "up_proj", None)
+            if isinstance(gate, nn.Linear) and isinstance(up, nn.Linear) and gate.bias is None and up.bias is None:
+                self.mlp_weights.append((module, torch.cat([gate.weight.detach(), up.weight.detach()])))
+                self.forwards.append((module, types.MethodType(_merged_mlp, module)))
+                self.groups += 1
 
-    def _merge(self, linears: list[nn.Linear]) -> None:
+    def _merge_attention(self, linears: list[nn.Linear]) -> None:
         weight = torch.cat([linear.weight.detach() for linear in linears])
         bias = None
         if any(linear.bias is not None for linear in linears):
@@ -326,13 +339,17 @@ class MergedProjections:
     @contextlib.contextmanager
     def applied(self) -> Iterator[None]:
         """Every group's projections computed together, restored on exit."""
-        for linear, forward in self.forwards:
-            linear.forward = forward
+        for module, weight in self.mlp_weights:
+            module.register_buffer(MERGED_GATE_UP, weight, persistent=False)
+        for module, forward in self.forwards:
+            module.forward = forward
         try:
             yield
         finally:
-            for linear, _ in self.forwards:
-                del linear.forward
+            for module, _ in self.forwards:
+                del module.forward
+            for module, _ in self.mlp_weights:
+                delattr(module, MERGED_GATE_UP)
 
 
 def _lead_projection(shared: dict, weight: torch.Tensor, bias: torch.Tensor | None, sizes: list[int], x):
@@ -345,6 +362,12 @@ def _follow_projection(shared: dict, share: int, linear: nn.Linear, x):
     if shared.get("input") is x:
         return shared["outputs"][share]
     return nn.functional.linear(x, linear.weight, linear.bias)
+
+
+def _merged_mlp(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A gated MLP (Qwen3's, Gemma-2's: down(act(gate(x)) * up(x))) with gate and up as one product."""
+    gate, up = nn.functional.linear(x, getattr(self, MERGED_GATE_UP)).chunk(2, dim=-1)
+    return self.down_proj(self.act_fn(gate) * up)
 
 
 class StaticGreedyDecoder:
