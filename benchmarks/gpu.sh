@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every GPU measurement of issue 3 (speed of the 4 architectures, training cost of Qwen3-ASR 0.6B/1.7B) in one go,
-# on one H100/H200 with nothing to download; results (JSON + summary.md + log) go to the folder given.
+# Every GPU measurement in one go (issue 12's decode levers of the 4 architectures under Table 3's protocol, the
+# training cost of Qwen3-ASR 0.6B/1.7B; issue 3's speed phase with `--skip` alone), on one H100/H200 with nothing to
+# download; results (JSON + summary.md + log) go to the folder given.
 # Usage: bash benchmarks/gpu.sh OUT_DIR [extra args for benchmarks/gpu_measure.py, e.g. --smoke]
 set -uo pipefail
 OUT="${1:?usage: bash benchmarks/gpu.sh OUT_DIR [args]}"

@@ -1,6 +1,7 @@
 """Every GPU measurement in one process, results written as they come: decode speed lever by lever under Table 3's
 protocol against each model's weight-bandwidth floor (issue 12), training cost (Qwen3-ASR 0.6B and 1.7B, fp32
-weights + bf16 autocast, AdamW), then issue 3's speed (4 architectures, `generate`, 32 tokens each).
+weights + bf16 autocast, AdamW), then, when asked (`--skip` alone), issue 3's speed (4 architectures, `generate`, 32
+tokens each).
 
 Run by benchmarks/gpu.sh on a lent GPU with nothing to download. `--smoke` runs the very same code on the CPU
 at one layer per stack (fp32, or bf16 with autocast, slow on a CPU) so that the script is known to work first time.
@@ -39,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decode-batches", type=int, default=DecodeSettings.batches)
     parser.add_argument("--decode-models", nargs="*", default=list(DecodeSettings.models))
     parser.add_argument("--decode-levers", nargs="*", default=list(DecodeSettings.levers), choices=LEVERS)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["decode", "speed", "cost"])
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=["speed"],
+        choices=["decode", "speed", "cost"],
+        help="phases left out; by default issue 3's speed phase (generate, 32 tokens), which the decode phase's "
+        "`generate` lever supersedes under Table 3's protocol: `--skip` alone runs every phase",
+    )
     parser.add_argument(
         "--smoke-dtype", default="float32", choices=["float32", "bfloat16"], help="bf16 is very slow on a CPU"
     )

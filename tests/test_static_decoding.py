@@ -11,6 +11,7 @@ import torch
 from lionrepro.asr import architectures
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
 from lionrepro.speed.static_decoding import (
+    LEVERS,
     MergedProjections,
     StaticGreedyDecoder,
     fused_pieces,
@@ -169,6 +170,7 @@ def test_a_decode_run_records_every_lever_and_a_failure_without_stopping(monkeyp
     results = run_decode(settings, log=lambda _: None)
     entry = results["models"][TINY]
     assert set(entry["levers"]) == {"generate", "graph"}  # graph+fused only where asked for
+    assert set(DecodeSettings.levers) <= set(LEVERS) and not any("compiled" in lever for lever in DecodeSettings.levers)
     assert entry["graph_matches_eager"] is True
     for lever in entry["levers"].values():
         assert lever["status"] == "ok" and lever["batched"]["rtfx"] > 0 and len(lever["per_clip"]) == 2
