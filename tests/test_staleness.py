@@ -37,7 +37,7 @@ def _claims_run(profile: Path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("old", "new", "named"),
     [
-        ("steps = 800\n", "steps = 801\n", "[train] steps 800 -> 801"),
+        ("steps = 1200\n", "steps = 1201\n", "[train] steps 1200 -> 1201"),
         ('[experiments.runs.recipe]\nwhat = "the paper\'s recipe: Algorithm 1\'s balanced rows, no language tags"\n'
          'rows = "balanced"', None, "[experiments.runs.recipe] rows 'balanced' -> 'train'"),
         ("scale = 0.02\n", "scale = 0.03\n", "[data] scale 0.02 -> 0.03"),
