@@ -10,6 +10,9 @@ is left out: every figure is over steps 2..STEPS, read from the run's own curve.
   a step runs each, at 1 and 2 threads; the floor is that rate over the FLOPs per audio-second;
 - throughput at threads=1, at threads=2, and of two one-thread runs side by side in fresh processes (as
   `[experiments] workers` runs them);
+- the same one-thread run under bf16 autocast (`[train] precision = "bf16"`, a lever the profile does not pull: its
+  weights depend on the CPU's bf16 units), beside torch.mm's bf16 rate at the same shapes: on a CPU with bf16 matrix
+  units (AMX, AVX512-BF16) the matrix products, half of an fp32 step, get several times faster;
 - a torch.profiler table of the same steps: the top ops by self CPU time, and the step's wall time split into matrix
   products, other profiled events and time outside them (Python, audio reading), which says why the runs sit below
   the floor.
@@ -71,8 +74,10 @@ def rows(tmp_path_factory):
     return render_rows(first_per_dataset(plan(config), "train", PER_DATASET), tmp_path_factory.mktemp("clips"))
 
 
-def _config(threads: int) -> TrainConfig:
-    return TrainConfig.from_section(PROFILE["train"], steps=STEPS, threads=threads, log_every=1, progress=False)
+def _config(threads: int, precision: str | None = None) -> TrainConfig:
+    return TrainConfig.from_section(
+        PROFILE["train"], steps=STEPS, threads=threads, precision=precision, log_every=1, progress=False
+    )
 
 
 @contextlib.contextmanager
@@ -85,18 +90,21 @@ def _after_each_step(hook: Callable[[], None]) -> Iterator[None]:
         handle.remove()
 
 
-def _run(rows: list[dict], threads: int, out_dir: Path, barrier: Any = None) -> dict[str, Any]:
+def _run(
+    rows: list[dict], threads: int, out_dir: Path, barrier: Any = None, precision: str | None = None
+) -> dict[str, Any]:
     """One training run from the base; its throughput over steps 2..STEPS (from its curve), loss and weights.
     `barrier`: wait there after loading, so that runs in other processes train at the same time."""
     model, processor = load_checkpoint(BASE)
     if barrier is not None:
         barrier.wait()
-    result = train(_config(threads), model, processor, rows, out_dir)
+    result = train(_config(threads, precision), model, processor, rows, out_dir)
     lines = [json.loads(line) for line in Path(result.curve).read_text().splitlines()]
     first, last = lines[0], lines[-1]
     seconds = last["wall_s"] - first["wall_s"]
     return {
         "threads": threads,
+        "precision": result.fingerprint["settings"].get("precision", "auto"),
         "steps_per_s": (last["step"] - first["step"]) / seconds,
         "audio_s_per_s": (last["audio_seconds"] - first["audio_seconds"]) / seconds,
         "loss": result.loss,
@@ -163,8 +171,10 @@ def _seconds_per_mm(a: torch.Tensor, b: torch.Tensor) -> float:
     return best
 
 
-def _matmul_rate(shapes: list[tuple[int, int, int, int]], threads: int) -> dict[str, Any]:
-    """fp32 GFLOP/s of one step's worth of the linear products, overall and per (m, k, n)."""
+def _matmul_rate(
+    shapes: list[tuple[int, int, int, int]], threads: int, dtype: torch.dtype = torch.float32
+) -> dict[str, Any]:
+    """GFLOP/s of one step's worth of the linear products in `dtype`, overall and per (m, k, n)."""
     generator = torch.Generator().manual_seed(0)
     total_flops = total_s = 0.0
     per_shape = {}
@@ -172,11 +182,13 @@ def _matmul_rate(shapes: list[tuple[int, int, int, int]], threads: int) -> dict[
         for count, m, k, n in shapes:
             flops = seconds = 0.0
             for p, q, r in ((m, k, n), (m, n, k), (n, m, k)):  # forward, input gradient, weight gradient
-                s = _seconds_per_mm(torch.randn(p, q, generator=generator), torch.randn(q, r, generator=generator))
+                a, b = torch.randn(p, q, generator=generator), torch.randn(q, r, generator=generator)
+                s = _seconds_per_mm(a.to(dtype), b.to(dtype))
                 flops, seconds = flops + 2 * p * q * r, seconds + s
             per_shape[f"{m}x{k}x{n}"] = round(flops / seconds / 1e9, 1)
             total_flops, total_s = total_flops + count * flops, total_s + count * seconds
-    return {"threads": threads, "gflop_per_s": total_flops / total_s / 1e9, "per_shape_gflop_per_s": per_shape}
+    rate = total_flops / total_s / 1e9
+    return {"threads": threads, "dtype": str(dtype), "gflop_per_s": rate, "per_shape_gflop_per_s": per_shape}
 
 
 def _profiled(rows: list[dict], out_dir: Path) -> dict[str, Any]:
@@ -241,7 +253,9 @@ def test_training_step_throughput_against_the_matmul_floor(benchmark, rows, tmp_
     shapes = _linear_shapes(rows)
     rates = [_matmul_rate(shapes, threads) for threads in (1, 2)]
     floors = {rate["threads"]: rate["gflop_per_s"] * 1e9 / per_audio_s for rate in rates}
+    bf16_rate = _matmul_rate(shapes, 1, torch.bfloat16)
     two_threads = _run(rows, 2, tmp_path / "threads-2")
+    bf16 = _run(rows, 1, tmp_path / "bf16", precision="bf16")
     pair = _side_by_side(rows, tmp_path / "pair")
     profiled = _profiled(rows, tmp_path / "profiled")
     one = benchmark.pedantic(_run, args=(rows, 1, tmp_path / "threads-1"), rounds=1, iterations=1)
@@ -265,14 +279,20 @@ def test_training_step_throughput_against_the_matmul_floor(benchmark, rows, tmp_
         two_threads=two_threads,
         two_one_thread_processes={"runs": pair, "aggregate_audio_s_per_s": aggregate},
         two_threads_same_weights=two_threads["weights"] == one["weights"],
+        matmul_bf16=bf16_rate,
+        floor_bf16_matmul_audio_s_per_s={"threads_1": bf16_rate["gflop_per_s"] * 1e9 / per_audio_s},
+        one_thread_bf16_autocast=bf16,
+        bf16_speedup_one_thread=bf16["audio_s_per_s"] / one["audio_s_per_s"],
         profile=profiled,
     )
     print(
         f"\n{per_audio_s / 1e9:.3f} GFLOP/audio-s; mm {rates[0]['gflop_per_s']:.0f}/{rates[1]['gflop_per_s']:.0f}"
         f" GFLOP/s at 1/2 threads: floor {floors[1]:.0f}/{floors[2]:.0f} audio-s/s; measured"
         f" {one['audio_s_per_s']:.0f} (1 thread), {two_threads['audio_s_per_s']:.0f} (2 threads),"
-        f" {aggregate:.0f} (2 x 1 thread); matrix products {profiled['matrix_share']:.0%} of a step"
+        f" {aggregate:.0f} (2 x 1 thread); matrix products {profiled['matrix_share']:.0%} of a step; bf16 autocast"
+        f" {bf16['audio_s_per_s']:.0f} on one thread (mm {bf16_rate['gflop_per_s']:.0f} GFLOP/s)"
     )
     assert flops > 0
     assert all(math.isfinite(run["loss"]) for run in (one, two_threads, *pair))
     assert [run["weights"] for run in pair] == [one["weights"]] * 2
+    assert math.isfinite(bf16["loss"]) and bf16["precision"] == "bf16" and bf16["weights"] != one["weights"]

@@ -110,6 +110,29 @@ def test_config_rejects_unknown_settings_and_counts_epochs():
     assert TrainConfig.from_section({"steps": 10}, steps=None, lr=0.5) == TrainConfig(steps=10, lr=0.5)
 
 
+def test_precision_bf16_autocasts_the_forward_pass_on_a_cpu_and_enters_the_fingerprint(base, rows, tmp_path):
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        TrainConfig.from_section({"precision": "fp16"})
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert [TrainConfig(precision=p).autocast_bf16(cpu) for p in ("auto", "bf16", "fp32")] == [False, True, False]
+    assert [TrainConfig(precision=p).autocast_bf16(cuda) for p in ("auto", "bf16", "fp32")] == [True, True, False]
+
+    dtypes = {}
+    for precision in ("auto", "bf16"):
+        model, processor = load_checkpoint(base)
+        seen = set()
+        model.lm_head.register_forward_hook(lambda _module, _inputs, output, seen=seen: seen.add(output.dtype))
+        result = train(TrainConfig(**{**FAST, "steps": 2, "precision": precision}), model, processor, rows,
+                       tmp_path / precision)  # fmt: skip
+        dtypes[precision] = (seen, weight_checksum(model), result.fingerprint["settings"].get("precision"))
+        assert all(p.dtype == torch.float32 for p in model.parameters())  # the weights stay fp32
+        assert np.isfinite(result.loss)
+    assert dtypes["auto"][0] == {torch.float32} and dtypes["bf16"][0] == {torch.bfloat16}
+    assert dtypes["auto"][1] != dtypes["bf16"][1]
+    # "auto" is the value every run had before the setting existed: its fingerprints stay as recorded
+    assert dtypes["auto"][2] is None and dtypes["bf16"][2] == "bf16"
+
+
 def test_resume_after_a_kill_gives_the_same_weights_as_an_uninterrupted_run(base, rows, tmp_path):
     settings = {"steps": 5, "grad_accum": 2, "checkpoint_every": 2}
     reference, _ = _train(base, rows, tmp_path / "whole", **settings)

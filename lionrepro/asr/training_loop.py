@@ -20,7 +20,8 @@ first epoch shortest first, which helped the from-scratch studies of issue 5. Tw
 unless a profile sets them: an auxiliary CTC loss on the audio encoder (`ctc_weight`, lionrepro.asr.ctc_auxiliary;
 its head is kept beside the model and never saved in `model/`) and SpecAugment (`spec_augment`,
 lionrepro.asr.spec_augment). Every device-specific choice (CUDA
-device per local rank, NCCL, bf16 autocast) follows from the device alone; the code path is the same on a CPU.
+device per local rank, NCCL, bf16 autocast) follows from the device alone, unless `precision` asks for bf16 autocast on
+a CPU too; the code path is the same on a CPU.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ class TrainConfig:
     ctc_weight: float = 0.0  # weight of the auxiliary CTC loss (lionrepro.asr.ctc_auxiliary); 0: none
     spec_augment: dict[str, Any] = field(default_factory=dict)  # lionrepro.asr.spec_augment.SpecAugment's; {}: none
     threads: int = 0  # torch's CPU threads while training (float sums depend on it); 0: torch's default
+    # bf16 autocast of the forward pass (weights, gradients and optimizer stay fp32): "auto" on CUDA only, "bf16" on any
+    # device (a CPU with bf16 matrix units trains faster; the weights then depend on those units), "fp32" never
+    precision: str = "auto"
     max_minutes: float = 0.0  # wall-clock budget over all sessions of the run; 0: none
     checkpoint_every: int = 200  # steps
     keep_checkpoints: int = 2
@@ -97,7 +101,13 @@ class TrainConfig:
             raise ValueError(f"unknown training settings {unknown}; known: {sorted(known)}")
         if "betas" in values:
             values["betas"] = tuple(values["betas"])
+        if values.get("precision", "auto") not in PRECISIONS:
+            raise ValueError(f"unknown precision {values['precision']!r}; known: {', '.join(PRECISIONS)}")
         return cls(**values)
+
+    def autocast_bf16(self, device: torch.device) -> bool:
+        """Whether the forward pass runs under bf16 autocast on `device`."""
+        return self.precision == "bf16" or (self.precision == "auto" and device.type == "cuda")
 
     def total_steps(self, rows: int, processes: int = 1) -> int:
         if self.steps > 0:
@@ -112,7 +122,8 @@ class TrainConfig:
 NOT_RESULT_AFFECTING = {"max_minutes", "checkpoint_every", "keep_checkpoints", "log_every", "device", "progress"}
 # Settings added after fingerprints were first recorded, with the value that leaves training as it was: a fingerprint
 # names them only when they are on, so the runs recorded before them keep their fingerprints.
-_ADDED_LATER = {"ctc_weight": 0.0, "spec_augment": {}, "threads": 0}
+_ADDED_LATER = {"ctc_weight": 0.0, "spec_augment": {}, "threads": 0, "precision": "auto"}
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 @dataclass
@@ -360,7 +371,12 @@ def _shards(
 
 
 def _accumulate(
-    net: torch.nn.Module, shards: list[dict[str, torch.Tensor]], process: Process, ctc_weight: float, rows: int
+    net: torch.nn.Module,
+    shards: list[dict[str, torch.Tensor]],
+    process: Process,
+    ctc_weight: float,
+    rows: int,
+    bf16: bool,
 ) -> tuple[float, float | None, int]:
     """Forward and backward over one accumulation window; (attention loss per supervised token, CTC loss per target
     token or None without CTC, tokens), all processes. `rows`: the window's rows on all processes.
@@ -369,6 +385,7 @@ def _accumulate(
     number of processes (DDP averages the gradients): the gradient is the same as one process on the whole window.
     With CTC (`net` a HybridCtcAttention), the objective is (1 - ctc_weight) * attention + ctc_weight * CTC, CTC
     summed over rows and divided by `rows` the same way. Gradients are all-reduced on the last micro-batch only.
+    `bf16`: the forward pass under bf16 autocast.
     """
     device = process.device  # collectives need tensors where the backend works: CPU for gloo, the GPU for NCCL
     tokens = sum((shard["labels"][:, 1:] != IGNORE_INDEX).sum() for shard in shards)
@@ -379,7 +396,7 @@ def _accumulate(
         last = index == len(shards) - 1
         sync = net.no_sync() if process.world_size > 1 and not last else contextlib.nullcontext()
         with sync:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 if ctc_weight > 0:
                     attention, ctc_sum = net(**shard, num_items_in_batch=tokens)
                     ctc = ctc_sum / rows
@@ -447,7 +464,10 @@ class _Session:
         """One optimizer step over a window of global batches; its line of the curve (wall time not yet set)."""
         config = self.config
         shards = _shards(self.rows, window, self.processor, config, process, self.progress.micro_batches)
-        loss, ctc, tokens = _accumulate(net, shards, process, config.ctc_weight, sum(len(batch) for batch in window))
+        rows = sum(len(batch) for batch in window)
+        loss, ctc, tokens = _accumulate(
+            net, shards, process, config.ctc_weight, rows, config.autocast_bf16(process.device)
+        )
         step = self.progress.step + 1
         for what, value in (("loss", loss), ("CTC loss", ctc)):
             if value is not None and not math.isfinite(value):

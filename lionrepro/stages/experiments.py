@@ -101,7 +101,11 @@ def run(args: argparse.Namespace) -> int:
             base_source=source.record(),
         ),
         "inputs": recipe_runs.experiment_inputs(
-            profile, data, base, {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size}, seeds
+            profile,
+            data,
+            base,
+            {"steps": args.steps, "lr": args.lr, "batch_size": args.batch_size, "precision": args.precision},
+            seeds,
         ),
         "seeds": seeds,
         "wall_s": time.perf_counter() - started,

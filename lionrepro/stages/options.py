@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lionrepro.asr.training_loop import TrainConfig
+from lionrepro.asr.training_loop import PRECISIONS, TrainConfig
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
@@ -19,6 +19,11 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, seed: bool = True
     parser.add_argument("--lr", type=float, help="peak learning rate (default: the profile's)")
     parser.add_argument(
         "--batch-size", type=int, help="rows per micro-batch on each process (per device, as upstream qwen-asr)"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="bf16 autocast: auto on CUDA only, bf16 on any device, fp32 never (default: the profile's, else auto)",
     )
     if seed:
         parser.add_argument("--seed", type=int, help="seed (default: the profile's)")
@@ -33,6 +38,7 @@ def training_config(section: dict[str, Any], args: argparse.Namespace, profile: 
         "max_minutes": args.max_minutes,
         "lr": args.lr,
         "batch_size": args.batch_size,
+        "precision": args.precision,
         "device": args.device,
         "seed": getattr(args, "seed", None),
         "progress": False if args.quiet else None,
