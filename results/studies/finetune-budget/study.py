@@ -1,9 +1,9 @@
 """Issue 13's trade-off of the fine-tunes' budget: the recipe (balanced rows, no tags) fine-tuned from the committed
-base with more steps and a lower learning rate, at two seeds (the longest runs at one), scored on Lion-12's test split
-(the held-out sentences and voices of `results/experiments/`), beside the training time each costs. The profile's own
-setting (as recorded in its runs' training records) is read from `results/experiments/summary.json` at the same seeds:
-those runs are the same jobs. `make reproduce` trains 12 runs (four runs x three seeds, two one-thread jobs at a time),
-so its experiments take about six times one run's training minutes, plus scoring.
+base with more steps, a lower learning rate or bf16 autocast, at two seeds (the longest runs at one), scored on
+Lion-12's test split (the held-out sentences and voices of `results/experiments/`), beside the training time each costs.
+The profile's own setting (as recorded in its runs' training records) is read from `results/experiments/summary.json` at
+the same seeds: those runs are the same jobs. `make reproduce` trains 12 runs (four runs x three seeds, two one-thread
+jobs at a time), so its experiments take about six times one run's training minutes, plus scoring.
 
     python results/studies/finetune-budget/study.py run [VARIANT ...]   # resumable; two jobs at a time
     python results/studies/finetune-budget/study.py report               # summary.json, README.md
@@ -33,10 +33,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "steps-1600-lr-5e-4": {"steps": 1600, "lr": 5e-4},
     "steps-2400": {"steps": 2400},
     "steps-4800": {"steps": 4800},
+    "bf16": {"precision": "bf16"},
+    "steps-2400-bf16": {"steps": 2400, "precision": "bf16"},
 }
 # The long runs at one seed: they ask only where Tamil's error goes with steps (the committed runs' spread between seeds
 # is a few points), and two of them at a time take the 2 cores for about 40 minutes.
-ONE_SEED = {"steps-2400", "steps-4800"}
+ONE_SEED = {"steps-2400", "steps-4800", "steps-2400-bf16"}
 
 
 def seeds_of(variant: str) -> list[int]:
@@ -122,7 +124,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    columns = ["variant", "steps", "lr", "train min", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg"]
+    columns = ["variant", "steps", "lr", "precision", "train min", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg"]
     columns += [f"seed {seed}" for seed in SEEDS] + ["in spoken lang. %"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in [base, *rows]:
@@ -130,6 +132,7 @@ def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             row["variant"],
             str(row.get("steps", "")),
             str(row.get("lr", "")),
+            str(row.get("precision", "")),
             _fmt(row.get("train_minutes")),
             *(_fmt(row[code]) for code in LANGUAGES),
             _fmt(row["average_12"]),
