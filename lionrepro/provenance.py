@@ -85,7 +85,8 @@ def package_versions() -> dict[str, str]:
 
 
 def device_description() -> str:
-    """The accelerator if torch sees one, else the CPU with its core count."""
+    """The accelerator if torch sees one, else the CPU (its model, where the system names it) with its core count:
+    two CPUs of the same architecture can train at very different speeds, and timings are compared by device."""
     try:
         import torch
 
@@ -93,7 +94,19 @@ def device_description() -> str:
             return f"cuda: {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
     except ImportError:
         pass
-    return f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    model = cpu_model()
+    architecture = platform.processor() or platform.machine()
+    return f"cpu: {f'{model}, ' if model else ''}{architecture}, {os.cpu_count()} cores"
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name from /proc/cpuinfo (Linux), else None."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else None
 
 
 def provenance(**fields: Any) -> dict[str, Any]:

@@ -1,10 +1,14 @@
 """Provenance names the code that made a result: "dirty" means uncommitted changes to source, never to what the
 stages write (results/, tables/, models/, notebooks/), and no committed result was made by uncommitted code."""
 
+import os
+import platform
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
+import torch
 
 from lionrepro import provenance
 
@@ -72,3 +76,16 @@ def test_a_result_made_elsewhere_is_traced_to_the_commit_whose_source_made_it(re
     assert set(hashes) == {committed, uncommitted} and len(set(hashes.values())) == 2
     (repo / "lionrepro/a.py").write_text("2\n")
     assert provenance.source_hash(repo / "lionrepro") not in hashes  # uncommitted code matches no commit
+
+
+def test_a_cpu_device_names_its_model_and_cores(monkeypatch):
+    """Timings are compared by device: two x86_64 CPUs of these sessions trained at different speeds."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists() and "model name" in cpuinfo.read_text():
+        assert provenance.cpu_model() and provenance.cpu_model() in cpuinfo.read_text()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the CPU's description, on any machine
+    monkeypatch.setattr(provenance, "cpu_model", lambda: "Some CPU 9000")
+    described = provenance.device_description()
+    assert described.startswith("cpu: Some CPU 9000, ") and described.endswith(f", {os.cpu_count()} cores")
+    monkeypatch.setattr(provenance, "cpu_model", lambda: None)
+    assert provenance.device_description().startswith(f"cpu: {platform.processor() or platform.machine()}, ")
