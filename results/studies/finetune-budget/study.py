@@ -1,5 +1,5 @@
 """Issue 13's trade-off of the fine-tunes' budget: the recipe (balanced rows, no tags) fine-tuned from the committed
-base with more steps, a lower learning rate or bf16 autocast, at two seeds (some at one), scored on
+base with more steps, another learning rate or bf16 autocast, at two seeds (some at one), scored on
 Lion-12's test split (the held-out sentences and voices of `results/experiments/`), beside the training time each costs.
 The profile's own setting (as recorded in its runs' training records) is read from `results/experiments/summary.json` at
 the same seeds: those runs are the same jobs. `make reproduce` trains 12 runs (four runs x three seeds, two one-thread
@@ -30,6 +30,7 @@ LANGUAGES = ("en", "zh", "ms", "ta")
 VARIANTS: dict[str, dict[str, Any]] = {
     "steps-1600": {"steps": 1600},
     "lr-5e-4": {"lr": 5e-4},
+    "lr-2e-3": {"lr": 2e-3},
     "steps-1600-lr-5e-4": {"steps": 1600, "lr": 5e-4},
     "steps-2400": {"steps": 2400},
     "steps-4800": {"steps": 4800},
