@@ -33,6 +33,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "steps-1600": {"steps": 1600},
     "lr-5e-4": {"lr": 5e-4},
     "lr-2e-3": {"lr": 2e-3},
+    "lr-3e-3": {"lr": 3e-3},
     "steps-1600-lr-5e-4": {"steps": 1600, "lr": 5e-4},
     "steps-2400": {"steps": 2400},
     "steps-4800": {"steps": 4800},
