@@ -50,11 +50,11 @@ def test_tiny_table2_shows_each_run_as_mean_and_sd_over_its_seeds_and_the_base_p
     summary = report_kit.experiments(tmp_path)
     table = table_rendering.tiny_table2(summary, "summary.json")
     columns = report_kit.COLUMNS
-    assert table.headers == ["run", *columns, "Avg", "in spoken language %", "seeds", "what"]
+    assert table.headers == ["run", *columns, "Avg", "in spoken language %", "cut at token budget", "seeds", "what"]
     assert "mean ± sample sd over 3 seeds (0, 1, 2)" in table.title
     base, recipe, natural = table.rows
-    assert base[1:16] == ["50.00"] * 13 + ["98.8", "all"]
-    assert (recipe[1], recipe[14], recipe[15]) == ("41.71 ± 2.10", "88.0 ± 3.0", "0, 1, 2")
+    assert base[1:17] == ["50.00"] * 13 + ["98.8", "0", "all"]
+    assert (recipe[1], recipe[14], recipe[15], recipe[16]) == ("41.71 ± 2.10", "88.0 ± 3.0", "1", "0, 1, 2")
     seeds = summary["runs"]["recipe"]["seeds"].values()
     per_seed = [[s["benchmarks"][c] for s in seeds] for c in columns] + [[s["average_12"] for s in seeds]]
     for cell, values in zip(recipe[1:14], per_seed, strict=True):  # every cell and the Avg, from the seeds' values

@@ -17,7 +17,7 @@ from lionrepro import paper
 from lionrepro.claims.staleness import made_by
 from lionrepro.claims.verdicts import Check
 from lionrepro.languages import LANGUAGES, language
-from lionrepro.provenance import git_commit, write_text_atomic
+from lionrepro.provenance import git_commit, read_json, write_text_atomic
 from lionrepro.report.report_card import claims_markdown
 
 
@@ -157,25 +157,36 @@ def _mean_sd(mean: float | None, sd: float | None, digits: int, scale: float = 1
     return f"{scale * mean:.{digits}f} ± {scale * sd:.{digits}f}"
 
 
+def _cut_at_budget(run: dict) -> str:
+    """How many of the run's hypotheses (all seeds) stopped at the token budget, from each seed's evaluation record:
+    one runaway decode on a 50-utterance test set can move its language's mean by several points."""
+    paths = [Path(entry["results"]) for entry in run["seeds"].values()]
+    if not all(path.exists() for path in paths):
+        return "n/a"
+    return str(sum(read_json(path)["decoding"]["hit_token_budget"] for path in paths))
+
+
 def tiny_table2(summary: dict, source: str) -> Table:
     """Table 2's layout for our experiments: the 12 Lion-12 test sets, their average, and the share of hypotheses
     in the spoken language, one row per run (the base first), each cell the mean ± sample standard deviation over
-    the run's seeds (one seed alone cannot settle differences of a few points), with the seeds and the description."""
+    the run's seeds (one seed alone cannot settle differences of a few points), with the seeds and the description;
+    and the decodes cut at the token budget, which a looping hypothesis reaches."""
     columns = [b.column for b in paper.BENCHMARKS]
-    headers = ["run", *columns, "Avg", "in spoken language %", "seeds", "what"]
+    headers = ["run", *columns, "Avg", "in spoken language %", "cut at token budget", "seeds", "what"]
     rows = []
     for name, run in summary["runs"].items():
         sd = run["sd"] or {}
         cells = [_mean_sd(run["benchmarks"].get(c), sd.get("benchmarks", {}).get(c), 2) for c in columns]
         average = _mean_sd(run["average_12"], sd.get("average_12"), 2)
         share = _mean_sd(run["implicit_lid"]["overall"], sd.get("implicit_lid", {}).get("overall"), 1, scale=100)
-        rows.append([name, *cells, average, share, ", ".join(run["seeds"]), run["what"]])
+        rows.append([name, *cells, average, share, _cut_at_budget(run), ", ".join(run["seeds"]), run["what"]])
     seeds = summary["seeds"]
     return Table(
         "table2_tiny",
         "Table 2's layout for the tiny experiments: WER/CER % on Lion-12's held-out test sets (lower is better); "
         f"each fine-tune's cells are mean ± sample sd over {len(seeds)} seeds ({', '.join(map(str, seeds))}), "
-        "the base, evaluated once (seeds: all), its one number",
+        'the base, evaluated once (seeds: all), its one number; "cut at token budget": hypotheses that decoded to '
+        "the token budget (a looping decode), summed over the seeds (n/a: an evaluation record is missing)",
         headers,
         rows,
         source,
