@@ -67,18 +67,22 @@ def test_target_with_tags_uses_upstream_names(code, name):
         ("language English<asr_text>hello world", ("English", "hello world")),
         ("language None<asr_text>还后这些", (None, "还后这些")),
         ("  language Tamil<asr_text> அது பல்வேறு <|im_end|>", ("Tamil", "அது பல்வேறு")),
-        ("language <asr_text>kita", (None, "kita")),
         ("hello world", (None, "hello world")),
-        ("language Malay", ("Malay", "")),  # stopped after the prefix: an empty transcript
-        ("language None<|im_end|>", (None, "")),
+        ("language Malay", (None, "language Malay")),  # no <asr_text>: the reference keeps it all as text
+        ("language None<asr_text>", (None, "")),
         ("language is what we speak", (None, "language is what we speak")),
         ("asr_text>language English dari", (None, "asr_text>language English dari")),
-        ("languageEnglish<asr_text>x", (None, "languageEnglish<asr_text>x")),
         ("", (None, "")),
+        # qwen-asr's repetition fix (transformers keeps it): 21+ equal characters become one, then a pattern of up
+        # to 20 characters repeated 20+ times becomes one copy (its scan stops 40 characters before the end)
+        ("language None<asr_text>计划" + "计" * 25 + "国家", (None, "计划计国家")),
+        ("language None<asr_text>" + "ya " * 30 + "end", (None, "ya end")),
+        ("language None<asr_text>dari " + "di ini " * 19 + "x", (None, "dari " + "di ini " * 19 + "x")),
+        ("language None<asr_text>" + "a" * 25 + "b" * 20 + "c", (None, "a" + "b" * 20 + "c")),  # 20: not 21+
     ],
 )
-def test_parse_output(raw, expected):
-    assert parse_output(raw) == expected
+def test_parse_output_reads_as_the_reference(processor, raw, expected):
+    assert parse_output(processor, raw) == expected
 
 
 @pytest.mark.parametrize("tags", [False, True])

@@ -18,6 +18,7 @@ import pytest
 import soundfile
 
 from lionrepro import paper
+from lionrepro.asr.finetune_format import OUTPUT_READING
 from lionrepro.asr.model import build_model, build_processor, save_checkpoint, train_tokenizer
 from lionrepro.claims import measured_experiments
 from lionrepro.claims.staleness import stale_experiments
@@ -218,6 +219,7 @@ def test_the_summary_records_what_its_numbers_depend_on(world, summary):
     assert inputs["profile"]["experiments"]["runs"]["recipe"]["rows"] == "balanced"
     assert set(inputs["manifests"]) == {"train", "balanced", "test"} and len(inputs["base_sha256"]) == 64
     assert inputs["profile"]["experiments"]["seeds"] == [0, 1] and "workers" not in inputs["profile"]["experiments"]
+    assert inputs["output_reading"] == OUTPUT_READING  # a new reading makes the summary stale, and re-scores
     record = json.loads(Path(_seed(summary, "recipe")["train_record"]).read_text())
     assert record["result"]["fingerprint"]["initial_weights_sha256"]
     assert record["result"]["fingerprint"]["settings"]["threads"] == 1
@@ -225,6 +227,8 @@ def test_the_summary_records_what_its_numbers_depend_on(world, summary):
     assert scored["provenance"]["inputs"]["checkpoint_sha256"] == file_sha256(
         Path(_seed(summary, "recipe")["checkpoint"]) / "model.safetensors"
     )
+    assert scored["provenance"]["inputs"]["output_reading"] == OUTPUT_READING
+    assert scored["decoding"]["output_reading"] == OUTPUT_READING
 
 
 def test_a_committed_record_without_its_weights_is_trained_again(world, summary, capfd):

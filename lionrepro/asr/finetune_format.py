@@ -9,8 +9,6 @@ At inference nothing is forced: the prompt ends with the assistant header and th
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import torch
 from transformers import Qwen3ASRProcessor
@@ -22,10 +20,10 @@ from lionrepro.corpora.audio import TARGET_RATE, read_audio
 from lionrepro.languages import language
 
 NO_LANGUAGE = "None"
+# How a transcript is read from the output (`parse_output`): recorded with each evaluation, and a change re-scores
+OUTPUT_READING = "transformers Qwen3ASRProcessor.parse_output (qwen-asr parse_asr_output: 20+ repeats collapsed)"
 _HOP = 160  # Qwen3ASRFeatureExtractor's hop_length (10 ms)
 _HALF_WINDOW = 200  # half its n_fft, the reach of the STFT's centred window past a clip's end
-_PREFIX = re.compile(r"^\s*language\s+([^<\n]*?)\s*" + re.escape(ASR_TEXT))
-_PREFIX_ONLY = re.compile(r"^\s*language\s+(\w+)\s*$")  # the model stopped after naming a language
 _CHUNK = 64  # rows collated at a time by `training_targets`, to bound memory on a whole manifest
 _STAND_IN = np.zeros(TARGET_RATE // 10, dtype=np.float32)  # 0.1 s of silence: `training_targets`' audio
 _MODEL_INPUTS = ("input_ids", "attention_mask", "input_features", "input_features_mask")
@@ -43,21 +41,20 @@ def target_text(text: str, language_code: str, *, tags: bool) -> str:
     return f"language {name}{ASR_TEXT}{text}"
 
 
-def parse_output(text: str) -> tuple[str | None, str]:
-    """Split generated text into (language named in the prefix, transcript); None for `language None` or no prefix.
+def parse_output(processor: Qwen3ASRProcessor, text: str) -> tuple[str | None, str]:
+    """Split generated text into (language named in the prefix, transcript) as Qwen3-ASR's reference does; the
+    language is None for `language None` or no prefix.
 
-    Output without a well-formed prefix is kept whole as the transcript (an untrained model's garbage is scored as
-    such, not dropped); output that is only a prefix (`language Malay`, then the end of the turn) is an empty
-    transcript, not the two words of the prefix. Special tokens are expected to be skipped when decoding; a
-    trailing <|im_end|> is removed.
+    The reading is transformers' `Qwen3ASRProcessor.parse_output`, a port of qwen-asr's `parse_asr_output`, the
+    package the paper's authors fine-tuned (and so most likely scored) with: a character, or a pattern of up to 20
+    characters, repeated 20 times or more in a row is first collapsed to one (a runaway decode loses its loop, not
+    its other errors), and output without `<asr_text>` is kept whole as the transcript (an untrained model's
+    garbage is scored as such, not dropped). The raw output is kept beside the transcript in the hypotheses. A
+    trailing <|im_end|> is removed (rows are cut before their stop token; this guards text decoded elsewhere).
     """
-    text = text.replace(IM_END, "")
-    match = _PREFIX.match(text) or _PREFIX_ONLY.match(text)
-    if match is None:
-        return None, text.strip()
-    name = match.group(1).strip()
-    predicted = None if name in ("", NO_LANGUAGE) else name
-    return predicted, text[match.end() :].strip()
+    parsed = processor.parse_output(text.replace(IM_END, ""))
+    language = parsed["language"]
+    return (None if language in (None, NO_LANGUAGE) else language), parsed["transcription"]
 
 
 def prompt(processor: Qwen3ASRProcessor) -> str:

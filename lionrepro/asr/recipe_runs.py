@@ -32,6 +32,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from lionrepro.asr import finetune_format
 from lionrepro.asr.backends.source import resolve
 from lionrepro.asr.device import torch_threads
 from lionrepro.asr.evaluation import RESULTS_FILE, score_checkpoint
@@ -95,8 +96,8 @@ def experiment_inputs(
 ) -> dict[str, Any]:
     """What every number in `summary.json` depends on, besides the code: the profile values that shape the corpus,
     the training (with the command line's overrides of `[train]`, e.g. a study's `--lr`), the seeds (`--seeds` over
-    `[experiments] seeds`) and the scoring, the manifests' content (None when the data stage has not run here) and the
-    base."""
+    `[experiments] seeds`) and the scoring, the manifests' content (None when the data stage has not run here), the
+    base, and how transcripts are read from the output (a change of reading re-scores, and the weights are reused)."""
     train = {**profile.get("train", {}), **{k: v for k, v in (train_overrides or {}).items() if v is not None}}
     experiments = {k: v for k, v in profile.get("experiments", {}).items() if k not in _NOT_EXPERIMENT_AFFECTING}
     if seeds is not None:
@@ -122,6 +123,7 @@ def experiment_inputs(
                 "profile": {"seed": profile["seed"], **sections},
                 "manifests": manifests,
                 "base_sha256": weights_sha256(base),
+                "output_reading": finetune_format.OUTPUT_READING,
             }
         )
     )
@@ -193,12 +195,13 @@ def score_run(
     name: str, checkpoint: Path, out: Path, profile: dict, test_manifest: Path, *, device: str | None, progress: bool
 ) -> dict[str, Any]:
     """Score a checkpoint on the test split, or reuse the scores made with these very inputs: the same weights, the
-    same test manifest content and the same decoding settings that shape hypotheses."""
+    same test manifest content, the same decoding settings that shape hypotheses and the same reading of the output."""
     section = profile.get("evaluate", {})
     inputs = {
         "checkpoint_sha256": weights_sha256(checkpoint),
         "manifest_sha256": manifest_fingerprint(test_manifest),
         "evaluate": json.loads(json.dumps({k: v for k, v in section.items() if k not in _NOT_SCORE_AFFECTING})),
+        "output_reading": finetune_format.OUTPUT_READING,
     }
     results_path = out / RESULTS_FILE
     if results_path.exists() and read_json(results_path)["provenance"].get("inputs") == inputs:

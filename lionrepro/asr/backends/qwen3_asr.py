@@ -3,7 +3,8 @@ one (`Qwen/Qwen3-ASR-*`, most likely the Polyglot-Lion releases), which `lionrep
 converts on load and caches.
 
 The prompt is the checkpoint's own chat template with the audio alone and no language: the model writes
-`language X<asr_text>` itself, and the prefix is parsed off (lionrepro.asr.finetune_format).
+`language X<asr_text>` itself, and the output is read as Qwen3-ASR's reference reads it: the prefix parsed off,
+runaway repetitions collapsed (lionrepro.asr.finetune_format.parse_output).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Qwen3ASR(Backend):
 
     def __init__(self, model: Any, processor: Any, layout: str = "native") -> None:
         super().__init__(model, processor.tokenizer, Prompt(finetune_format.prompt(processor), PROMPT_SOURCE),
-                         layout=layout)  # fmt: skip
+                         layout=layout, output_reading=finetune_format.OUTPUT_READING)  # fmt: skip
         self.processor = processor
 
     def inputs(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -36,7 +37,7 @@ class Qwen3ASR(Backend):
 
     def read(self, tokens: list[int]) -> tuple[str, str | None, str]:
         raw = self.tokenizer.decode(tokens, skip_special_tokens=False)
-        language, transcript = finetune_format.parse_output(raw)
+        language, transcript = finetune_format.parse_output(self.processor, raw)
         return raw, language, transcript
 
 
