@@ -316,3 +316,42 @@ def test_competitive_is_non_inferiority_within_the_margin(difference, high, verd
     (check,) = measured_experiments.competitive()
     assert check.verdict == verdict, check.detail
     assert "14.85 against 14.32" in check.detail
+
+
+def _difference(difference: float, significant: bool) -> dict[str, float | bool]:
+    return {"a": 20.0, "b": 20.0 + difference, "difference": difference, "low": difference - 1.0,
+            "high": difference + 1.0, "significant": significant}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mandarin", "significant", "verdict", "said"),
+    [
+        (5.42, True, CAVEAT, "More than the tolerance worse than the base: Mandarin +5.42 (significant)."),
+        (4.98, True, HOLDS, "Significantly worse than the base within the tolerance: Mandarin +4.98."),
+        (4.98, False, HOLDS, "No language more than the tolerance worse than the base. The control"),
+    ],
+)
+def test_a_language_worse_than_the_base_is_named_even_within_the_tolerance(
+    mandarin, significant, verdict, said, tmp_path, monkeypatch
+):
+    """The tolerance (5 points) decides the verdict; a significant loss under it is still said, not hidden."""
+    languages = {"en": 20.0, "zh": 20.0 + mandarin, "ms": 20.0, "ta": 50.0}
+    record = tmp_path / "train.json"
+    record.write_text(json.dumps({"rows_per_language": {"en": 4, "zh": 3, "ms": 1, "ta": 2}}))
+    seeds = {"0": {"results": "results.json", "train_record": str(record)}}
+    runs = {name: {"seeds": seeds, "average_12": 30.0, "languages": languages}
+            for name in ("base", "recipe", "natural", "control")}  # fmt: skip
+    versus = {"average_12": _difference(-10.0, True),
+              "languages": {"en": _difference(0.0, False), "zh": _difference(mandarin, significant),
+                            "ms": _difference(-1.0, False), "ta": _difference(-80.0, True)}}  # fmt: skip
+    summary = {
+        "provenance": {"commit": "c", "device": "cpu", "created_utc": "t"},
+        "runs": runs,
+        "comparisons": {"recipe-vs-base": versus, "recipe-vs-natural": versus},
+    }
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "summary.json").write_text(json.dumps(summary))
+    monkeypatch.setenv("LIONREPRO_RESULTS", str(tmp_path))
+    check = measured_experiments.average_error()[0]
+    assert check.verdict == verdict and said in check.detail, check.detail
+    assert ("within the tolerance" in check.detail) == (verdict == HOLDS and significant)

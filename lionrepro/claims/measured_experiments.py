@@ -209,6 +209,7 @@ def average_error() -> list[Check]:
                 if worse
                 else "No language more than the tolerance worse than the base."
             )
+            + _within_tolerance_but_worse(versus_base["languages"], worse)
             + control_note,
             evidence,
             **_moved(overall),
@@ -261,6 +262,16 @@ def _starved(runs: dict[str, Any], versus_natural: dict[str, Any], evidence: dic
         evidence,
         **_moved(stat),
     )
+
+
+def _within_tolerance_but_worse(languages: dict[str, dict[str, Any]], worse: dict[str, Any]) -> str:
+    """The languages the bootstrap finds significantly worse than the base by less than the tolerance: they leave the
+    verdict as it is, and the reader sees how near the tolerance they are."""
+    near = {c: w for c, w in languages.items() if c not in worse and w["significant"] and w["difference"] > 0}
+    if not near:
+        return ""
+    listed = ", ".join(f"{LANGUAGES[c].name} +{fmt(w['difference'])}" for c, w in near.items())
+    return f" Significantly worse than the base within the tolerance: {listed}."
 
 
 def _better(stat: dict[str, Any], worse: dict[str, Any]) -> str:
