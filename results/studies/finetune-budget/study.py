@@ -115,6 +115,15 @@ def _trained_with(records: list[dict]) -> dict[str, Any]:
     return {key: found.pop() for key, found in values.items()}
 
 
+def _reading(folders: list[Path]) -> str:
+    """How the seeds' transcripts were read from the model's output: "reference" (qwen-asr's reading, recorded by
+    each evaluation since commit 917363d), "earlier" (this project's own parser before it: no collapse of runaway
+    repetitions), or both when the seeds differ."""
+    records = [json.loads((folder / "eval" / "results.json").read_text()) for folder in folders]
+    recorded = {record["decoding"].get("output_reading") for record in records}
+    return "/".join(sorted("earlier" if reading is None else "reference" for reading in recorded))
+
+
 def _row(name: str, seeds: dict[str, dict[str, Any]], folders: list[Path], chosen: list[int], base: list[dict]) -> dict:
     """A variant's settings (from its runs' records), its means over its `chosen` seeds (run folders `folders`),
     each seed's 12-set average, and the languages it makes significantly more errors on than the base (issue 13: none
@@ -135,6 +144,7 @@ def _row(name: str, seeds: dict[str, dict[str, Any]], folders: list[Path], chose
             code: c["difference"] for code, c in against.items() if c["significant"] and c["difference"] > 0
         },
         "seeds": chosen,
+        "output_read": _reading(folders),
         "devices": sorted({record["provenance"]["device"] for record in records}),
         "commits": sorted({record["provenance"]["commit"] for record in records}),
     }
@@ -173,7 +183,8 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     columns = ["variant", "steps", "lr", "precision", "train min", "en WER", "zh CER", "ms WER", "ta WER", "12-set avg"]
-    columns += [f"seed {seed}" for seed in SEEDS] + ["in spoken lang. %", "worse than base", "trained on"]
+    columns += [f"seed {seed}" for seed in SEEDS]
+    columns += ["in spoken lang. %", "worse than base", "output read", "trained on"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in [base, *rows]:
         cells = [
@@ -188,6 +199,7 @@ def _readme(base: dict[str, Any], rows: list[dict[str, Any]]) -> str:
             _fmt(100 * row["in_spoken_language"]),
             ", ".join(f"{code} +{value:.1f}" for code, value in row.get("worse_than_base", {}).items())
             or ("none" if "worse_than_base" in row else ""),
+            row.get("output_read", ""),
             "; ".join(device.removeprefix("cpu: ") for device in row.get("devices", [])),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -212,7 +224,10 @@ test utterances); issue 13 asks for none. "trained on": the CPU in the runs' rec
 commit 1bafe3d ("x86_64" before: the 1,600-step and lr 5e-4 variants were trained on an AMD EPYC in session 6, the
 profile's runs on session 7's CPU, model unrecorded). An fp32 run of the profile's length on the Intel Xeon took 396 s
 beside another job against the committed 496 s (`results/studies/cross-cpu/`, identical weights): compare minutes
-within one CPU. Made at commits {_commits(commits)}.
+within one CPU. "output read": how transcripts were read from the model's output, "reference" as qwen-asr reads
+them (runaway repetitions of 20 or more collapsed; `lionrepro.asr.finetune_format.parse_output`) or "earlier" by this
+project's own parser before commit 917363d; the profile's runs were re-scored with the reference reading, the variants'
+were not (their weights are not kept). Made at commits {_commits(commits)}.
 
 {chr(10).join(lines)}
 """
