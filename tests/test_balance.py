@@ -25,7 +25,7 @@ def _drawn(plan, languages, datasets):
     return per_language, per_dataset
 
 
-@pytest.mark.parametrize("reading", balanced_sampling.READINGS)
+@pytest.mark.parametrize("reading", balanced_sampling.CHOICES)
 def test_every_language_ends_with_the_same_count(reading):
     languages, datasets = balanced_sampling.labels_from_counts(SMALL)
     plan = balanced_sampling.balance(languages, datasets, seed=1, reading=reading)
@@ -59,6 +59,21 @@ def test_comment_reading_counts_by_hand():
     assert plan.n_star_star == 10
     by_ds = {ds.dataset: ds for ds in plan.datasets}
     assert [by_ds[k].after_stage1 for k in "ABCDEF"] == [5, 5, 3, 2, 2, 4]
+
+
+def test_skipping_stage1_keeps_each_language_s_datasets_in_their_natural_proportions():
+    # No Stage 1: en 13, ta 14, ms 4 rows as they come; N** = 14, the largest language. Tamil, already the largest, is
+    # taken whole (7, 2, 5); English is replicated twice and subsampled to 14, Malay four times.
+    languages, datasets = balanced_sampling.labels_from_counts(SMALL)
+    plan = balanced_sampling.balance(languages, datasets, seed=0, reading=balanced_sampling.NO_STAGE1)
+    assert plan.n_star_star == 14
+    by_ds = {ds.dataset: ds for ds in plan.datasets}
+    assert [by_ds[k].replication for k in "ABCDEF"] == [1] * 6
+    assert [by_ds[k].after_stage1 for k in "ABCDEF"] == [10, 3, 7, 2, 5, 4]
+    assert [by_ds[k].final for k in "CDE"] == [7, 2, 5]
+    assert {lang.language: lang.replication for lang in plan.languages} == {"en": 2, "ta": 1, "ms": 4}
+    ta_rows = Counter(int(i) for i in plan.indices if languages[i] == "ta")
+    assert len(ta_rows) == 14 and set(ta_rows.values()) == {1}
 
 
 def test_upsampling_keeps_every_row_of_a_dataset_that_is_replicated_whole():

@@ -10,6 +10,11 @@ language corpus has size N*_l ("comment" reading: here, a stratified subsample o
 keeps N*_l / K_l rows, to within one). `union` is the default: it is what the pseudocode executes, and it is the
 only reading that never drops rows of the largest dataset, which fits the paper's word "upsampling". In both
 readings N** is the largest language after Stage 1 (the comment on the N** line), so Stage 2 only ever upsamples.
+
+A third value, `none`, is not a reading but an ablation: Stage 1 is skipped, so each language keeps its datasets in
+their natural proportions and only Stage 2 equalises the languages. It asks what Stage 1 itself does: on Lion-12 it
+gives a 47-utterance test set's training rows as much weight as a 1,392-utterance one's, repeated 30 times
+(results/studies/stage1-ablation/).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import numpy as np
 from lionrepro.corpora.manifest import read_manifest, write_manifest
 from lionrepro.provenance import provenance, write_json_atomic
 
-READINGS = ("union", "comment")
+READINGS = ("union", "comment")  # Algorithm 1 as printed, read two ways
+NO_STAGE1 = "none"  # the ablation: Stage 2 alone
+CHOICES = (*READINGS, NO_STAGE1)
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,8 @@ def balance(languages: Sequence[str], datasets: Sequence[str], *, seed: int, rea
 
     Languages and datasets are visited in sorted order, so the result depends only on the rows and the seed.
     """
-    if reading not in READINGS:
-        raise ValueError(f"unknown reading {reading!r}: use one of {READINGS}")
+    if reading not in CHOICES:
+        raise ValueError(f"unknown reading {reading!r}: use one of {CHOICES}")
     if len(languages) != len(datasets):
         raise ValueError(f"{len(languages)} language labels but {len(datasets)} dataset labels")
     if len(languages) == 0:
@@ -112,7 +119,7 @@ def balance(languages: Sequence[str], datasets: Sequence[str], *, seed: int, rea
         dataset_rows[lang] = []
         for name in names:
             rows = members[(lang, name)]
-            rows_up, factor = _upsample(rows, n_star, rng)
+            rows_up, factor = (rows, 1) if reading == NO_STAGE1 else _upsample(rows, n_star, rng)
             upsampled.append(rows_up)
             dataset_rows[lang].append((name, rows.size, factor))
         if reading == "comment":

@@ -13,7 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("manifests", nargs="+", type=Path, help="training manifests (JSONL), one or several")
     parser.add_argument("--out", type=Path, required=True, help="balanced manifest to write (JSONL)")
     parser.add_argument(
-        "--reading", choices=balanced_sampling.READINGS, help="Stage-1 size reading (default: the profile's)"
+        "--reading",
+        choices=balanced_sampling.CHOICES,
+        help="Stage-1 size reading, or none (Stage 1 skipped: an ablation) (default: the profile's)",
     )
     parser.add_argument("--seed", type=int, help="seed (default: the profile's)")
 
