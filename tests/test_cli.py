@@ -33,6 +33,18 @@ def test_balance_stage_writes_a_balanced_manifest_and_its_counts(tmp_path, capsy
     assert "-> 12" in capsys.readouterr().out
 
 
+def test_balance_stage_can_skip_stage1(tmp_path):
+    source = tmp_path / "train.jsonl"
+    write_manifest(source, _rows("en", "A", 6) + _rows("en", "B", 2) + _rows("ta", "C", 3))
+    out = tmp_path / "stage2.jsonl"
+    assert main(["balance", str(source), "--out", str(out), "--reading", "none"]) == 0
+    rows = read_manifest(out)
+    # No Stage 1: en keeps its 6 + 2 rows, each once (N** = 8); ta's 3 are replicated x3 and subsampled to 8.
+    assert sorted(r["id"] for r in rows if r["language"] == "en") == sorted(f"A-{i}" for i in range(6)) + ["B-0", "B-1"]
+    assert sum(r["language"] == "ta" for r in rows) == 8
+    assert json.loads(out.with_suffix(".counts.json").read_text())["reading"] == "none"
+
+
 def test_a_manifest_row_missing_a_field_is_named(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "1", "language": "en"}) + "\n")
