@@ -169,7 +169,8 @@ def test_a_decode_run_records_every_lever_and_a_failure_without_stopping(monkeyp
     )
     results = run_decode(settings, log=lambda _: None)
     entry = results["models"][TINY]
-    assert set(entry["levers"]) == {"generate", "graph"}  # graph+fused only where asked for
+    assert set(entry["levers"]) == {"generate", "graph"}  # graph+fused only where asked for, and said so
+    assert set(entry["levers_not_run"]) == set(DecodeSettings.levers) - {"generate", "graph"}
     assert set(DecodeSettings.levers) <= set(LEVERS) and not any("compiled" in lever for lever in DecodeSettings.levers)
     assert entry["graph_matches_eager"] is True
     for lever in entry["levers"].values():

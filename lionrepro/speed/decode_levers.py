@@ -163,11 +163,14 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
     }
     try:
         compiling = ("fused", "compiled")
-        levers = [
-            lever
-            for lever in settings.levers
-            if not any(word in lever for word in compiling) or name in settings.fused_models
-        ]
+        levers = []
+        for lever in settings.levers:
+            if any(word in lever for word in compiling) and name not in settings.fused_models:
+                reason = f"compiles; measured only for {', '.join(settings.fused_models)} (`fused_models`)"
+                result.setdefault("levers_not_run", {})[lever] = reason
+                log(f"  {name} {lever}: not run, {reason}")
+            else:
+                levers.append(lever)
         lengths = fixed_cache_lengths(name, clips, batches)
         for lever in levers:
             began = time.perf_counter()
