@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=5)
     parser.add_argument("--decode-clips", type=int, default=10, help="batch-1 clips per model and lever")
     parser.add_argument("--decode-batch-size", type=int, default=DecodeSettings.batch_size)
-    parser.add_argument("--decode-batches", type=int, default=DecodeSettings.batches)
+    parser.add_argument(
+        "--decode-batches", type=int, default=DecodeSettings.batches, help="0: batch 1 only, no RTFx (compiles less)"
+    )
     parser.add_argument("--decode-models", nargs="*", default=list(DecodeSettings.models))
     parser.add_argument("--decode-levers", nargs="*", default=list(DecodeSettings.levers), choices=LEVERS)
     parser.add_argument(
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         device, layers, dtype = "cpu", (1, 1), args.smoke_dtype
         args.new_tokens, args.clips, args.warmup, args.batch_size, args.batches = 3, 2, 1, 2, 1
         args.train_batch_size, args.train_steps = 2, 1
-        args.decode_clips, args.decode_batch_size, args.decode_batches = 2, 2, 1
+        args.decode_clips, args.decode_batch_size, args.decode_batches = 2, 2, min(args.decode_batches, 1)
     else:
         if not torch.cuda.is_available():
             print("no CUDA device: use --smoke for the CPU check", file=sys.stderr)

@@ -10,6 +10,7 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
+from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget, test_audio_hours
 from lionrepro.speed.static_decoding import (
     LEVERS,
     MergedProjections,
@@ -230,7 +231,6 @@ def test_the_speedup_claim_reads_the_newest_gpu_decode_run(tmp_path, monkeypatch
 
 def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput():
     from lionrepro.speed.decode_levers import newest_per_lever
-    from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget, test_audio_hours
 
     older, newer = _decode_run(2.0, 1.0, "a"), _decode_run(2.0, 1.0, "b")
     for run, rtfx in ((older, 100.0), (newer, 400.0)):
@@ -266,3 +266,34 @@ def test_the_whole_step_compiled_decodes_the_same_and_compiles_once_per_shape(ti
             assert torch.equal(compiled(), plain)
             graphs.append(counters["stats"]["unique_graphs"])
         assert graphs[0] >= 1 and graphs[1] == graphs[0]  # the second prompt reused the compiled step
+
+
+@pytest.mark.slow
+def test_the_tuned_compile_decodes_the_same_beside_the_untuned_one(tiny_qwen):
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    inputs = architectures.make_inputs(TINY, [2.0], seed=4)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False)()
+    graphs = []
+    for tuned in (False, True, False):  # one process holds both compiles, neither replacing the other
+        decoder = StaticGreedyDecoder(
+            tiny_qwen, inputs, 5, graph=False, compiled=True, gqa=True, merged=True, tuned=tuned, cache_length=80
+        )
+        assert torch.equal(decoder(), plain)
+        graphs.append(counters["stats"]["unique_graphs"])
+    assert graphs[0] < graphs[1] == graphs[2]  # tuning compiled its own step; the untuned one was kept
+    with pytest.raises(ValueError, match="compiled"):
+        StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, tuned=True)
+
+
+def test_a_batch_1_only_run_records_no_throughput_and_the_budget_skips_it():
+    settings = DecodeSettings(
+        models=(TINY,), levers=("graph",), device="cpu", dtype="float32", clips=2, batches=0, max_tokens=3
+    )
+    results = run_decode(settings, log=lambda _: None)
+    entry = results["models"][TINY]["levers"]["graph"]
+    assert entry["status"] == "ok" and entry["batched"] is None and entry["per_token_s"] > 0
+    assert decode_table(results)[1][0][7] == "batch 1 only"
+    assert evaluation_budget(results) == []  # no throughput, no GPU-hours

@@ -49,7 +49,7 @@ class DecodeSettings:
     dtype: str = "bfloat16"
     clips: int = 10
     batch_size: int = 128
-    batches: int = 1
+    batches: int = 1  # 0: batch 1 only, no RTFx (half the compiling of a compiled lever)
     layers: tuple[int, int] | None = None  # fewer layers (smoke runs); None: full depth
     max_tokens: int | None = None  # cap on each clip's tokens (smoke runs); None: the protocol's lengths
     sort_batches: bool = True  # batch clips of similar duration together, as an evaluation does
@@ -118,6 +118,7 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
         gqa="gqa" in lever,
         compiled="compiled" in lever,
         merged="merged" in lever,
+        tuned="tuned" in lever,
         cache_length=cache_length,
     )
     decoder()  # warm up, compile and capture
@@ -134,7 +135,7 @@ def fixed_cache_lengths(name: str, clips: list[Clip], batches: list[list[Clip]])
         prompt = architectures.prompt_length(name, architectures.make_inputs(name, [c.duration_s for c in chunk]))
         return prompt + max(max(c.tokens for c in chunk), CAPTURE_STEPS + 1)
 
-    return max(length([c]) for c in clips), max(length(chunk) for chunk in batches)
+    return max(length([c]) for c in clips), max((length(chunk) for chunk in batches), default=0)
 
 
 def _agreement(model, name, settings, clip) -> bool:
@@ -189,7 +190,6 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
                 if lever == "graph":
                     result["graph_matches_eager"] = _agreement(model, name, settings, clips[0])
                 per_token = statistics.median(s["per_token_s"] for s in singles)
-                audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
                 entry = {
                     "status": "ok",
                     "latency_s": summary([s["total_s"] for s in singles]),
@@ -197,12 +197,16 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
                     "per_token_s": per_token,
                     "over_floor": {key: per_token / floor for key, floor in floors.items()},
                     "per_clip": singles,
-                    "batched": {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds},
+                    "batched": None,  # batch 1 only (settings.batches 0)
                 }
+                throughput = ""
+                if batched:
+                    audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
+                    entry["batched"] = {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds}
+                    throughput = f", RTFx {audio / seconds:.0f} at batch {settings.batch_size}"
                 log(
                     f"  {name} {lever}: {entry['latency_s']['mean']:.4f} s/sample, {per_token * 1e3:.3f} ms/token"
-                    f" ({', '.join(f'{v:.1f}x {k}' for k, v in entry['over_floor'].items())} floor),"
-                    f" RTFx {entry['batched']['rtfx']:.0f} at batch {settings.batch_size}"
+                    f" ({', '.join(f'{v:.1f}x {k}' for k, v in entry['over_floor'].items())} floor){throughput}"
                 )
             except Exception as error:  # noqa: BLE001 - recorded; the other levers and models still run
                 entry = failure_record(error)
@@ -297,7 +301,10 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             over = entry["over_floor"]
             settings = entry.get("settings", results.get("settings", {}))
             order = "sorted" if settings.get("sort_batches") else "as drawn"
-            batching = f"{settings.get('batches', 1)} x {entry['batched']['batch_size']}, {order}"
+            batched = entry["batched"]
+            throughput = "batch 1 only"
+            if batched:
+                throughput = f"{batched['rtfx']:.0f} ({settings.get('batches', 1)} x {batched['batch_size']}, {order})"
             rows.append(
                 [
                     name,
@@ -307,7 +314,7 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                     f"{entry['per_token_s'] * 1e3:.3f}",
                     f"{over['published']:.2f}" if "published" in over else "-",
                     f"{over['measured_copy']:.2f}",
-                    f"{entry['batched']['rtfx']:.0f} ({batching})",
+                    throughput,
                     source,
                 ]
             )

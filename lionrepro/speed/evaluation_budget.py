@@ -28,12 +28,14 @@ def evaluation_budget(merged: dict[str, Any]) -> list[dict[str, Any]]:
     hours = test_audio_hours()
     rows = []
     for name, model in merged["models"].items():
-        measured = {lever: e for lever, e in model.get("levers", {}).items() if e.get("status") == "ok"}
+        measured = {
+            lever: e for lever, e in model.get("levers", {}).items() if e.get("status") == "ok" and e["batched"]
+        }
         if not measured:
             continue
         lever, entry = max(measured.items(), key=lambda item: item[1]["batched"]["rtfx"])
         arch = architectures.architecture(name)
-        generate = measured.get("generate", {}).get("batched", {}).get("rtfx")
+        generate = measured["generate"]["batched"]["rtfx"] if "generate" in measured else None
         rows.append(
             {
                 "models": [arch.paper_model] + ([arch.fine_tuned_as] if arch.fine_tuned_as else []),

@@ -7,6 +7,9 @@ decoder on the last token, take the argmax, advance the positions) is then captu
 per new token. With `fused`, the decoder's elementwise pieces (RMS norms, the gated MLP, rotary embeddings) are
 compiled by torch.compile before capture, so the graph holds fewer and fused kernels. With `merged`, each layer's
 query/key/value projections are one matrix product and its MLP's gate/up projections another (`MergedProjections`).
+With `compiled` the whole step is compiled instead; `tuned` compiles it with inductor's coordinate-descent tuning,
+under which inductor also rewrites every one-row matrix product (batch 1's) as a fused, tuned reduction instead of a
+cuBLAS call (`torch/_inductor/decomposition.py`, `mm`/`bmm`; GPUs only), as gpt-fast does for batch-1 decoding.
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
@@ -36,7 +39,7 @@ from lionrepro.asr import architectures
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
 # + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
-# length is fixed), without and with merged projections
+# length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning
 LEVERS = (
     "generate",
     "graph",
@@ -45,6 +48,7 @@ LEVERS = (
     "graph+fused+gqa+merged",
     "graph+compiled+gqa",
     "graph+compiled+gqa+merged",
+    "graph+compiled+gqa+merged+tuned",
 )
 MERGED_GATE_UP = "lionrepro_gate_up"  # the buffer of a merged MLP's concatenated weights
 GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
@@ -386,10 +390,13 @@ class StaticGreedyDecoder:
         gqa: bool = False,
         compiled: bool = False,
         merged: bool = False,
+        tuned: bool = False,
         cache_length: int | None = None,
     ) -> None:
         if new_tokens < 1:
             raise ValueError(f"new_tokens must be at least 1, got {new_tokens}")
+        if tuned and not compiled:
+            raise ValueError("tuned applies to the whole compiled step: it needs compiled=True")
         self.family = _family(model)
         self.inputs = inputs
         self.new_tokens = new_tokens
@@ -397,6 +404,7 @@ class StaticGreedyDecoder:
         self.fused = fused
         self.gqa = gqa
         self.compiled = compiled
+        self.tuned = tuned
         self.merged = MergedProjections.of(text_decoder(model)) if merged else None
         self.cache_length = cache_length  # fixed: decoders of different prompts share one compiled step
         self.model = model
@@ -438,7 +446,7 @@ class StaticGreedyDecoder:
         b.index.fill_(1)
 
     def _step(self) -> None:
-        (_compiled_step() if self.compiled else _step)(self.family, self.buffers, self.cache)
+        (_compiled_step(self.tuned) if self.compiled else _step)(self.family, self.buffers, self.cache)
 
     @torch.inference_mode()
     def capture(self) -> None:
@@ -505,11 +513,12 @@ def _step(family: _Family, b: _Buffers, cache) -> None:
 
 
 @functools.cache
-def _compiled_step():
-    """`_step` compiled whole by torch.compile, made once: decoders of one model, batch size and cache length then
-    share its code (the tensors are arguments; only their shapes are specialised)."""
+def _compiled_step(tuned: bool):
+    """`_step` compiled whole by torch.compile, made once per `tuned`: decoders of one model, batch size and cache
+    length then share its code (the tensors are arguments; only their shapes are specialised). `tuned` turns on
+    inductor's coordinate-descent tuning for this compile only."""
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)
-    return torch.compile(_step, dynamic=False)
+    return torch.compile(_step, dynamic=False, options={"coordinate_descent_tuning": True} if tuned else None)
 
 
 def _reset(cache) -> None:
