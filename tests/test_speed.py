@@ -4,6 +4,7 @@ is asserted anywhere: the real timings are benchmarks."""
 
 from __future__ import annotations
 
+import copy
 import statistics
 
 import pytest
@@ -129,6 +130,14 @@ def test_speed_table_says_gpu_not_measured_on_cpu(tiny_results):
     headers, rows = speed_table(tiny_results)
     assert all(len(row) == len(headers) for row in rows)
     assert any(NOT_ON_GPU in row for row in rows)
+
+
+@pytest.mark.parametrize(("error", "flagged"), [(0.1, False), (-0.3, True)])
+def test_speed_table_flags_an_extrapolation_its_check_depth_contradicts(tiny_results, error, flagged):
+    results = copy.deepcopy(tiny_results)
+    results["models"][TINY] |= {"extrapolated": True, "linearity_rel_error": error}
+    depth = speed_table(results)[1][0][5]
+    assert depth.startswith("extrapolated") and ("unreliable" in depth) is flagged
 
 
 def test_a_failing_model_is_recorded_not_fatal(monkeypatch):

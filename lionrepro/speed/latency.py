@@ -337,7 +337,10 @@ def speed_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             lat = model["latency_s"]
             measured = f"{lat['mean']:.4f} ± {lat['std']:.4f}"
             rtfx = f"{model['throughput']['rtfx']:.1f}"
-            depth = f"extrapolated (linearity {model['linearity_rel_error']:+.1%})" if model["extrapolated"] else "full"
+            depth = "full"
+            if model["extrapolated"]:
+                error = model["linearity_rel_error"]
+                depth = f"extrapolated (linearity {error:+.1%}{', unreliable' if abs(error) > UNRELIABLE else ''})"
         rows.append(
             [
                 model["paper_model"],
