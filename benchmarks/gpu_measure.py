@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decode-models", nargs="*", default=list(DecodeSettings.models))
     parser.add_argument("--decode-levers", nargs="*", default=list(DecodeSettings.levers), choices=LEVERS)
     parser.add_argument(
+        "--decode-deadline-s",
+        type=float,
+        default=240.0,
+        help="no model or lever of the decode phase starts later (recorded as not run), leaving the 5 minutes' rest "
+        "to the cost phase (~20 s on an H200); every lever's results are saved as it ends",
+    )
+    parser.add_argument(
         "--skip",
         nargs="*",
         default=["speed"],
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             batches=args.decode_batches,
             layers=layers,
             max_tokens=4 if args.smoke else None,
+            deadline_s=args.decode_deadline_s,
         )
         path = args.out / f"decode_{tag}.json"
         phase = time.perf_counter()

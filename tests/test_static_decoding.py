@@ -5,6 +5,8 @@ which checks it against these eager steps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -286,6 +288,19 @@ def test_the_tuned_compile_decodes_the_same_beside_the_untuned_one(tiny_qwen):
     assert graphs[0] < graphs[1] == graphs[2]  # tuning compiled its own step; the untuned one was kept
     with pytest.raises(ValueError, match="compiled"):
         StaticGreedyDecoder(tiny_qwen, inputs, 5, graph=False, tuned=True)
+
+
+def test_a_decode_run_saves_after_every_lever_and_starts_nothing_past_its_deadline():
+    settings = DecodeSettings(
+        models=(TINY,), levers=("generate", "graph"), device="cpu", dtype="float32", clips=1, batches=0, max_tokens=3
+    )
+    saved = []
+    run_decode(settings, log=lambda _: None, on_update=lambda r: saved.append(sorted(r["models"][TINY]["levers"])))
+    assert saved == [["generate"], ["generate", "graph"], ["generate", "graph"]]  # each lever, then the model
+
+    late = run_decode(replace(settings, deadline_s=0.0), log=lambda _: None)["models"][TINY]
+    assert late["levers"] == {} and set(late["levers_not_run"]) == {"generate", "graph"}
+    assert "deadline" in late["levers_not_run"]["graph"] and decode_table({"models": {TINY: late}})[1] == []
 
 
 def test_a_batch_1_only_run_records_no_throughput_and_the_budget_skips_it():

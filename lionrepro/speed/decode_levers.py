@@ -13,6 +13,7 @@ device's published bandwidth and with the bandwidth a large copy actually reache
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -54,6 +55,9 @@ class DecodeSettings:
     max_tokens: int | None = None  # cap on each clip's tokens (smoke runs); None: the protocol's lengths
     sort_batches: bool = True  # batch clips of similar duration together, as an evaluation does
     seed: int = 0
+    # No model or lever starts this many seconds after the run began (what is left is recorded as not run), so that a
+    # script with a time limit keeps time for its other phases; None: no limit
+    deadline_s: float | None = None
 
     def clips_and_batches(self) -> tuple[list[Clip], list[list[Clip]]]:
         """The batch-1 clips and the batches (of similar durations when sorted), tokens capped by `max_tokens`."""
@@ -148,8 +152,16 @@ def _agreement(model, name, settings, clip) -> bool:
     return bool(torch.equal(eager, graph))
 
 
-def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Callable[[str], None]) -> dict:
-    """Every lever's batch-1 latency over the protocol's clips and batched RTFx for one model, with its floor."""
+def measure_model(
+    name: str,
+    settings: DecodeSettings,
+    bandwidth: dict,
+    log: Callable[[str], None],
+    stop_at: float | None = None,
+    on_lever: Callable[[dict[str, Any]], None] | None = None,
+) -> dict:
+    """Every lever's batch-1 latency over the protocol's clips and batched RTFx for one model, with its floor; no
+    lever starts after `stop_at` (`time.perf_counter()`), and `on_lever` gets the result so far after each lever."""
     device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
     timer = Timer(device)
     model = architectures.build(name, device=device, dtype=dtype, num_layers_override=settings.layers)
@@ -175,6 +187,10 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
         lengths = fixed_cache_lengths(name, clips, batches)
         for lever in levers:
             began = time.perf_counter()
+            if stop_at is not None and began > stop_at:
+                result.setdefault("levers_not_run", {})[lever] = past_deadline(settings)
+                log(f"  {name} {lever}: not run, {past_deadline(settings)}")
+                continue
             single_length, batch_length = lengths if "compiled" in lever else (None, None)
             try:
                 singles = [
@@ -213,6 +229,8 @@ def measure_model(name: str, settings: DecodeSettings, bandwidth: dict, log: Cal
                 log(f"  {name} {lever} FAILED: {entry['error']}")
             entry["wall_s"] = time.perf_counter() - began
             result["levers"][lever] = entry
+            if on_lever:
+                on_lever(result)
     finally:
         del model
         free_memory()
@@ -245,20 +263,37 @@ def run_decode(
         "goals": {"over_floor_at_most": FLOOR_GOAL, "rtfx_at_least": RTFX_GOAL, "rtfx_model": "qwen3-asr-1.7b"},
         "models": {},
     }
+    stop_at = None if settings.deadline_s is None else time.perf_counter() + settings.deadline_s
+
+    def partial(model_name: str, entry: dict[str, Any]) -> None:
+        results["models"][model_name] = entry
+        if on_update:
+            on_update(results)
+
     for model_name in settings.models:
         free_memory()
         log(f"[decode] {model_name}")
         began = time.perf_counter()
+        if stop_at is not None and began > stop_at:
+            log(f"  {model_name}: not run, {past_deadline(settings)}")
+            entry = {
+                "paper_model": architectures.architecture(model_name).paper_model,
+                "levers": {},
+                "levers_not_run": dict.fromkeys(settings.levers, past_deadline(settings)),
+            }
+            partial(model_name, entry | {"wall_s": 0.0})
+            continue
         try:
-            entry = measure_model(model_name, settings, bandwidth, log)
+            entry = measure_model(model_name, settings, bandwidth, log, stop_at, functools.partial(partial, model_name))
         except Exception as error:  # noqa: BLE001 - recorded, the other models still run
             entry = failure_record(error)
             log(f"  {model_name} FAILED: {entry['error']}")
-        entry["wall_s"] = time.perf_counter() - began
-        results["models"][model_name] = entry
-        if on_update:
-            on_update(results)
+        partial(model_name, entry | {"wall_s": time.perf_counter() - began})
     return results
+
+
+def past_deadline(settings: DecodeSettings) -> str:
+    return f"past the run's deadline ({settings.deadline_s:g} s after it began)"
 
 
 def newest_per_lever(runs: list[tuple[Any, dict[str, Any]]]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What `lionrepro speed`, `lionrepro cost` and the GPU script share: profile defaults per device type under
-command-line values, and a run that saves its results file (with provenance) after every model, so that an
-interrupted run still leaves what it measured."""
+command-line values, and a run that saves its results file (with provenance) after every model (decode: every
+lever), so that an interrupted run still leaves what it measured."""
 
 from __future__ import annotations
 
