@@ -5,7 +5,10 @@ which checks it against these eager steps."""
 
 from __future__ import annotations
 
+import json
+import runpy
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,10 +18,12 @@ from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_
 from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget, test_audio_hours
 from lionrepro.speed.static_decoding import (
     LEVERS,
+    OPTIONS,
     MergedProjections,
     StaticGreedyDecoder,
     fused_pieces,
     gqa_decode_attention,
+    lever_options,
     prompt_masks,
 )
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
@@ -312,3 +317,21 @@ def test_a_batch_1_only_run_records_no_throughput_and_the_budget_skips_it():
     assert entry["status"] == "ok" and entry["batched"] is None and entry["per_token_s"] > 0
     assert decode_table(results)[1][0][7] == "batch 1 only"
     assert evaluation_budget(results) == []  # no throughput, no GPU-hours
+
+
+def test_each_lever_names_its_decoder_options():
+    for lever in LEVERS[1:]:
+        on = {option for option, value in lever_options(lever).items() if value}
+        assert on == set(lever.split("+")) - {"graph"} and on <= set(OPTIONS)
+    with pytest.raises(ValueError, match="not a static decoding lever"):
+        lever_options("generate")
+
+
+@pytest.mark.slow
+def test_the_kernel_profile_runs_under_a_lever(tmp_path):
+    profile = runpy.run_path(str(Path(__file__).parents[1] / "benchmarks" / "gpu_decode_profile.py"))
+    assert profile["main"]([str(tmp_path), "--smoke", "--lever", "graph+fused+gqa+merged"]) == 0
+    results = json.loads((tmp_path / "decode_profile_smoke.json").read_text())
+    assert results["lever"] == "graph+fused+gqa+merged" and set(results["runs"]) == {"1", "2"}
+    assert all(run["device_time_per_step_s"] > 0 for run in results["runs"].values())
+    assert "aten::mm" in (tmp_path / "kernels_batch2.txt").read_text()

@@ -27,7 +27,7 @@ from transformers import WhisperForConditionalGeneration
 from lionrepro.asr import architectures
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
-from lionrepro.speed.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder, text_decoder
+from lionrepro.speed.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder, lever_options, text_decoder
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
 # Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
@@ -118,12 +118,8 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
         inputs,
         tokens,
         graph=graph,
-        fused="fused" in lever,
-        gqa="gqa" in lever,
-        compiled="compiled" in lever,
-        merged="merged" in lever,
-        tuned="tuned" in lever,
         cache_length=cache_length,
+        **lever_options(lever),
     )
     decoder()  # warm up, compile and capture
     prefill = timer(decoder.prefill)

@@ -50,6 +50,18 @@ LEVERS = (
     "graph+compiled+gqa+merged",
     "graph+compiled+gqa+merged+tuned",
 )
+OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned")  # a lever's parts, as `StaticGreedyDecoder` takes them
+
+
+def lever_options(lever: str) -> dict[str, bool]:
+    """`StaticGreedyDecoder`'s keyword options for a lever of `LEVERS` other than `generate` (which is not a static
+    decoder): each part of its name switched on."""
+    if lever not in LEVERS or lever == "generate":
+        raise ValueError(f"not a static decoding lever: {lever!r} (one of {', '.join(LEVERS[1:])})")
+    parts = lever.split("+")
+    return {option: option in parts for option in OPTIONS}
+
+
 MERGED_GATE_UP = "lionrepro_gate_up"  # the buffer of a merged MLP's concatenated weights
 GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
 
