@@ -10,6 +10,8 @@ query/key/value projections are one matrix product and its MLP's gate/up project
 With `compiled` the whole step is compiled instead; `tuned` compiles it with inductor's coordinate-descent tuning,
 under which inductor also rewrites every one-row matrix product (batch 1's) as a fused, tuned reduction instead of a
 cuBLAS call (`torch/_inductor/decomposition.py`, `mm`/`bmm`; GPUs only), as gpt-fast does for batch-1 decoding.
+`windows` is the prefill's lever: Qwen3-ASR's audio encoder attends over all its windows in one call per layer
+(`lionrepro.asr.audio_windows`) instead of one call per window.
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
@@ -35,11 +37,14 @@ from transformers import AttentionInterface, EncoderDecoderCache, StaticCache, W
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from lionrepro.asr import architectures
+from lionrepro.asr.attention_switch import attention_implementation
+from lionrepro.asr.audio_windows import windowed_audio_attention
 
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
 # + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
-# length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning
+# length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
+# audio encoder's windows in one attention call (the prefill)
 LEVERS = (
     "generate",
     "graph",
@@ -49,8 +54,16 @@ LEVERS = (
     "graph+compiled+gqa",
     "graph+compiled+gqa+merged",
     "graph+compiled+gqa+merged+tuned",
+    "graph+fused+gqa+merged+windows",
 )
-OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned")  # a lever's parts, as `StaticGreedyDecoder` takes them
+OPTIONS = (
+    "fused",
+    "gqa",
+    "compiled",
+    "merged",
+    "tuned",
+    "windows",
+)  # a lever's parts, as `StaticGreedyDecoder` takes them
 
 
 def lever_options(lever: str) -> dict[str, bool]:
@@ -232,24 +245,6 @@ def gqa_decode_attention(module, query, key, value, attention_mask, dropout=0.0,
 AttentionInterface.register(GQA_DECODE, gqa_decode_attention)
 
 
-@contextlib.contextmanager
-def attention_implementation(model: nn.Module, name: str) -> Iterator[None]:
-    """Every attention module of `model` on the attention function `name`, restored on exit."""
-    configs = {
-        id(m.config): m.config
-        for m in model.modules()
-        if type(m).__name__.endswith("Attention") and hasattr(getattr(m, "config", None), "_attn_implementation")
-    }
-    previous = {key: config._attn_implementation for key, config in configs.items()}
-    for config in configs.values():
-        config._attn_implementation = name
-    try:
-        yield
-    finally:
-        for key, config in configs.items():
-            config._attn_implementation = previous[key]
-
-
 def prompt_masks(prompt_valid: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(the prefill's 4D mask over `length` cache slots, the slots valid after it). A query attends to the prompt's
     real tokens at or before it; a padding query attends only to itself, so that no row is all masked (NaN)."""
@@ -403,6 +398,7 @@ class StaticGreedyDecoder:
         compiled: bool = False,
         merged: bool = False,
         tuned: bool = False,
+        windows: bool = False,
         cache_length: int | None = None,
     ) -> None:
         if new_tokens < 1:
@@ -417,6 +413,7 @@ class StaticGreedyDecoder:
         self.gqa = gqa
         self.compiled = compiled
         self.tuned = tuned
+        self.windows = windows
         self.merged = MergedProjections.of(text_decoder(model)) if merged else None
         self.cache_length = cache_length  # fixed: decoders of different prompts share one compiled step
         self.model = model
@@ -437,7 +434,8 @@ class StaticGreedyDecoder:
             _reset(self.cache)
         mask, key_valid = prompt_masks(prompt_valid, length)
         positions = _prompt_positions(prompt_valid)
-        first = self.family.prefill(self.inputs, self.cache, mask, positions).argmax(-1)
+        with windowed_audio_attention(self.model) if self.windows else contextlib.nullcontext():
+            first = self.family.prefill(self.inputs, self.cache, mask, positions).argmax(-1)
         if self.buffers is None:
             device = prompt_valid.device
             self.buffers = _Buffers(
