@@ -170,22 +170,24 @@ def measure_model(
         "floor_per_token_s": floors,
         "levers": {},
     }
+
+    def not_run(lever: str, reason: str) -> None:
+        result.setdefault("levers_not_run", {})[lever] = reason
+        log(f"  {name} {lever}: not run, {reason}")
+
     try:
         compiling = ("fused", "compiled")
         levers = []
         for lever in settings.levers:
             if any(word in lever for word in compiling) and name not in settings.fused_models:
-                reason = f"compiles; measured only for {', '.join(settings.fused_models)} (`fused_models`)"
-                result.setdefault("levers_not_run", {})[lever] = reason
-                log(f"  {name} {lever}: not run, {reason}")
+                not_run(lever, f"compiles; measured only for {', '.join(settings.fused_models)} (`fused_models`)")
             else:
                 levers.append(lever)
         lengths = fixed_cache_lengths(name, clips, batches)
         for lever in levers:
             began = time.perf_counter()
             if stop_at is not None and began > stop_at:
-                result.setdefault("levers_not_run", {})[lever] = past_deadline(settings)
-                log(f"  {name} {lever}: not run, {past_deadline(settings)}")
+                not_run(lever, past_deadline(settings))
                 continue
             single_length, batch_length = lengths if "compiled" in lever else (None, None)
             try:

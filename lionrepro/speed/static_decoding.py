@@ -56,14 +56,8 @@ LEVERS = (
     "graph+compiled+gqa+merged+tuned",
     "graph+fused+gqa+merged+windows",
 )
-OPTIONS = (
-    "fused",
-    "gqa",
-    "compiled",
-    "merged",
-    "tuned",
-    "windows",
-)  # a lever's parts, as `StaticGreedyDecoder` takes them
+# A lever's parts, as `StaticGreedyDecoder` takes them
+OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned", "windows")
 
 
 def lever_options(lever: str) -> dict[str, bool]:
