@@ -15,7 +15,8 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
-from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget, test_audio_hours
+from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget
+from lionrepro.speed.evaluation_budget import test_audio_hours as audio_hours_of_test_sets
 from lionrepro.speed.static_decoding import (
     LEVERS,
     OPTIONS,
@@ -248,7 +249,7 @@ def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput(
     del newer["models"][architectures.MERALION]  # a later run of some models hides none of the others
     merged = newest_per_lever([("runs/old/decode_cuda.json", older), ("runs/new/decode_cuda.json", newer)])
     rows = {tuple(r["models"]): r for r in evaluation_budget(merged)}
-    hours = test_audio_hours()
+    hours = audio_hours_of_test_sets()
     assert hours == pytest.approx(99.2, abs=0.05)  # Table 1's 12 test splits
     assert rows[("Qwen3-ASR-1.7B", "Polyglot-Lion-1.7B")]["gpu_hours"] == pytest.approx(hours / 400)
     assert rows[("MERaLiON-2-10B-ASR",)]["gpu_hours"] == pytest.approx(hours / 100)
@@ -335,3 +336,42 @@ def test_the_kernel_profile_runs_under_a_lever(tmp_path):
     assert results["lever"] == "graph+fused+gqa+merged" and set(results["runs"]) == {"1", "2"}
     assert all(run["device_time_per_step_s"] > 0 for run in results["runs"].values())
     assert "aten::mm" in (tmp_path / "kernels_batch2.txt").read_text()
+
+
+def test_rows_leave_a_shrinking_batch_with_their_own_tokens(tiny_qwen):
+    durations, counts = [2.0, 4.5, 3.0, 1.5, 5.0, 2.5], [2, 9, 5, 12, 3, 12]
+    inputs = architectures.make_inputs(TINY, durations, seed=4)
+    whole = StaticGreedyDecoder(tiny_qwen, inputs, 12, graph=False)()
+    within = torch.arange(12) < torch.tensor(counts)[:, None]
+    expected = whole.masked_fill(~within, 0)
+    assert torch.equal(StaticGreedyDecoder(tiny_qwen, inputs, counts, graph=False)(), expected)
+    shrinking = StaticGreedyDecoder(tiny_qwen, inputs, counts, graph=False, gqa=True, merged=True, shrink=True)
+    assert torch.equal(shrinking(), expected)
+    # after 4 steps 3 rows go on (a batch of 4, one spare row), after 8 steps 2 of them
+    assert sorted(shrinking.smaller) == [2, 4]
+    assert torch.equal(shrinking(), expected)  # again, through the batches it made
+
+
+def test_token_counts_must_fit_the_batch(tiny_qwen):
+    inputs = architectures.make_inputs(TINY, [2.0, 3.0])
+    with pytest.raises(ValueError, match="3 token counts for a batch of 2 rows"):
+        StaticGreedyDecoder(tiny_qwen, inputs, [4, 4, 4], graph=False)
+
+
+@pytest.mark.slow
+def test_a_decode_run_shrinks_its_batches_as_their_rows_end():
+    settings = DecodeSettings(
+        models=(TINY,),
+        levers=("graph+fused+gqa+merged+shrink",),
+        fused_models=(TINY,),
+        device="cpu",
+        dtype="float32",
+        clips=1,
+        batch_size=8,
+        sort_batches=False,
+    )
+    entry = run_decode(settings, log=lambda _: None)["models"][TINY]["levers"]["graph+fused+gqa+merged+shrink"]
+    assert entry["status"] == "ok", entry
+    (run,) = entry["batched"]["runs"]
+    assert run["tokens_of_rows"] < 8 * run["tokens"]  # rows of different lengths
+    assert run["shrank_to"] and max(run["shrank_to"]) < 8

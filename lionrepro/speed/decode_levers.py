@@ -2,9 +2,10 @@
 
 Levers (`static_decoding.LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
 each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
-attention, merged projections, or the whole step compiled. For each model and lever: seconds per sample at batch 1
-over clips shaped like the test sets (each decoding its reference's length), the time per decoded token, and the
-batched throughput (RTFx: audio seconds per second).
+attention, merged projections, or the whole step compiled; the audio encoder's windows in one attention call; a
+batch that its finished rows leave. For each model and lever: seconds per sample at batch 1 over clips shaped like
+the test sets (each decoding its reference's length), the time per decoded token, and the batched throughput (RTFx:
+audio seconds per second).
 
 At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
 (decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
@@ -103,10 +104,12 @@ def published_bandwidth(device_name: str) -> float | None:
     return next((value for key, value in PUBLISHED_BANDWIDTH.items() if key in device_name), None)
 
 
-def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, seed, cache_length=None) -> dict:
-    """One batch of clips under one lever: total seconds, prefill seconds, decode seconds per token, the tokens."""
+def _time_lever(model, name, lever, clips: list[Clip], settings, timer, seed, cache_length=None) -> dict:
+    """One batch of clips under one lever: total seconds, prefill seconds, decode seconds per step of its longest
+    clip, which a static batch decodes every row to (`shrink` drops the rows that have ended)."""
     device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
-    inputs = architectures.make_inputs(name, clip_durations, device, dtype, seed=seed)
+    inputs = architectures.make_inputs(name, [c.duration_s for c in clips], device, dtype, seed=seed)
+    tokens = max(c.tokens for c in clips)
     if lever == "generate":
         architectures.generate_fixed(model, inputs, tokens)  # warm these shapes up
         total = timer(lambda: architectures.generate_fixed(model, inputs, tokens))
@@ -116,7 +119,7 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
     decoder = StaticGreedyDecoder(
         model,
         inputs,
-        tokens,
+        [c.tokens for c in clips],
         graph=graph,
         cache_length=cache_length,
         **lever_options(lever),
@@ -124,7 +127,10 @@ def _time_lever(model, name, lever, clip_durations, tokens, settings, timer, see
     decoder()  # warm up, compile and capture
     prefill = timer(decoder.prefill)
     decode = timer(decoder.decode)
-    return {"total_s": prefill + decode, "prefill_s": prefill, "per_token_s": decode / max(tokens - 1, 1)}
+    run = {"total_s": prefill + decode, "prefill_s": prefill, "per_token_s": decode / max(tokens - 1, 1)}
+    if decoder.smaller:
+        run["shrank_to"] = sorted(decoder.smaller, reverse=True)  # the batch sizes its rows went on in
+    return run
 
 
 def fixed_cache_lengths(name: str, clips: list[Clip], batches: list[list[Clip]]) -> tuple[int, int]:
@@ -192,15 +198,19 @@ def measure_model(
             single_length, batch_length = lengths if "compiled" in lever else (None, None)
             try:
                 singles = [
-                    _time_lever(model, name, lever, [c.duration_s], c.tokens, settings, timer, i, single_length)
-                    for i, c in enumerate(clips)
+                    _time_lever(model, name, lever, [c], settings, timer, i, single_length) for i, c in enumerate(clips)
                 ]
                 batched = []
                 for k, chunk in enumerate(batches):
-                    tokens = max(c.tokens for c in chunk)  # a batch decodes until its longest transcript ends
-                    durations = [c.duration_s for c in chunk]
-                    run = _time_lever(model, name, lever, durations, tokens, settings, timer, k, batch_length)
-                    batched.append(run | {"audio_s": sum(c.duration_s for c in chunk), "tokens": tokens})
+                    run = _time_lever(model, name, lever, chunk, settings, timer, k, batch_length)
+                    batched.append(
+                        run
+                        | {
+                            "audio_s": sum(c.duration_s for c in chunk),
+                            "tokens": max(c.tokens for c in chunk),  # the steps of a batch: its longest clip's
+                            "tokens_of_rows": sum(c.tokens for c in chunk),  # what its rows need
+                        }
+                    )
                 if lever == "graph":
                     result["graph_matches_eager"] = _agreement(model, name, settings, clips[0])
                 per_token = statistics.median(s["per_token_s"] for s in singles)
