@@ -26,9 +26,10 @@ import torch
 from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
+from lionrepro.speed.decode_families import text_decoder
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
-from lionrepro.speed.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder, lever_options, text_decoder
+from lionrepro.speed.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder, lever_options
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
 # Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets

@@ -26,23 +26,19 @@ On a CPU the same steps run eagerly, without a graph; tests check they emit exac
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
-import inspect
-import types
-import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
-from transformers import AttentionInterface, EncoderDecoderCache, StaticCache, WhisperForConditionalGeneration
-from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers import EncoderDecoderCache
 
-from lionrepro.asr import architectures
 from lionrepro.asr.attention_switch import attention_implementation
 from lionrepro.asr.audio_windows import windowed_audio_attention
+from lionrepro.speed.decode_families import Family, family_of, text_decoder
+from lionrepro.speed.decode_step_pieces import GQA_DECODE, MergedProjections, fused_pieces
 
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
@@ -78,10 +74,6 @@ def lever_options(lever: str) -> dict[str, bool]:
     return {option: option in parts for option in OPTIONS}
 
 
-MERGED_GATE_UP = "lionrepro_gate_up"  # the buffer of a merged MLP's concatenated weights
-GQA_DECODE = "lionrepro_gqa_decode"  # the attention function's registered name
-
-
 @dataclass
 class _Buffers:
     """The step's inputs and outputs, at fixed addresses so that a captured graph reads and writes them."""
@@ -103,160 +95,6 @@ class _Batch:
     graph: torch.cuda.CUDAGraph | None = None
 
 
-def _cache_keyword(forward) -> str:
-    """transformers 5.24 renamed `past_key_values` to `cache` (5.17 has the old name); pass whichever it takes."""
-    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
-
-
-def _full_attention_config(config):
-    """The decoder's config with every layer full attention and as many layers as the decoder has (Whisper's
-    config counts the encoder's)."""
-    config = copy.deepcopy(config.get_text_config(decoder=True))
-    if getattr(config, "decoder_layers", None):
-        config.num_hidden_layers = config.decoder_layers
-    if getattr(config, "layer_types", None):
-        config.layer_types = ["full_attention"] * config.num_hidden_layers
-    if hasattr(config, "sliding_window"):
-        config.sliding_window = None
-    return config
-
-
-class _Family:
-    """How one architecture prefills a prompt and runs one step over a static cache."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-
-    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
-        return StaticCache(config=_full_attention_config(self.model.config), max_cache_len=length)
-
-    def prompt_mask(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return inputs["attention_mask"].bool()
-
-    def prefill(self, inputs, cache, mask, positions) -> torch.Tensor:
-        raise NotImplementedError
-
-    def step(self, ids, cache, mask, positions) -> torch.Tensor:
-        raise NotImplementedError
-
-
-class _Qwen3ASR(_Family):
-    def prefill(self, inputs, cache, mask, positions):
-        keyword = _cache_keyword(self.model.forward)
-        out = self.model(
-            **inputs | {"attention_mask": mask},
-            position_ids=positions,
-            use_cache=True,
-            logits_to_keep=1,  # the prompt's other logits are (batch x prompt x vocab): gigabytes at batch 128
-            **{keyword: cache},
-        )
-        return out.logits[:, -1]
-
-    def step(self, ids, cache, mask, positions):
-        keyword = _cache_keyword(self.model.forward)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache})
-        return out.logits[:, -1]
-
-
-class _Meralion(_Family):
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__(model)
-        self.decoder = model.text_decoder
-
-    def prefill(self, inputs, cache, mask, positions):
-        embeds = self.model.prompt_embeds(inputs["input_ids"], inputs["input_features"])
-        keyword = _cache_keyword(self.decoder.forward)
-        out = self.decoder(
-            inputs_embeds=embeds,
-            attention_mask=mask,
-            position_ids=positions,
-            use_cache=True,
-            logits_to_keep=1,
-            **{keyword: cache},
-        )
-        return out.logits[:, -1]
-
-    def step(self, ids, cache, mask, positions):
-        keyword = _cache_keyword(self.decoder.forward)
-        out = self.decoder(
-            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache}
-        )
-        return out.logits[:, -1]
-
-
-class _Whisper(_Family):
-    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
-        config = _full_attention_config(self.model.config)
-        frames = inputs["input_features"].shape[-1] // 2  # the encoder's two convolutions halve the frames
-        return EncoderDecoderCache(
-            StaticCache(config=config, max_cache_len=length), StaticCache(config=config, max_cache_len=frames)
-        )
-
-    def prompt_mask(self, inputs):
-        return torch.ones_like(inputs["decoder_input_ids"], dtype=torch.bool)
-
-    def prefill(self, inputs, cache, mask, positions):
-        encoded = self.model.model.encoder(inputs["input_features"]).last_hidden_state
-        if getattr(self, "encoded", None) is None:
-            self.encoded = encoded
-        else:
-            self.encoded.copy_(encoded)  # a captured step holds this tensor's address
-        return self._decode(inputs["decoder_input_ids"], cache, mask, positions)
-
-    def step(self, ids, cache, mask, positions):
-        return self._decode(ids, cache, mask, positions)
-
-    def _decode(self, ids, cache, mask, positions):
-        decoder = self.model.model.decoder
-        keyword = _cache_keyword(decoder.forward)
-        hidden = decoder(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            encoder_hidden_states=self.encoded,
-            use_cache=True,
-            **{keyword: cache},
-        ).last_hidden_state
-        return self.model.proj_out(hidden[:, -1])
-
-
-def text_decoder(model: nn.Module) -> nn.Module:
-    """The stack of decoder layers that every new token runs through (without the audio encoder)."""
-    if isinstance(model, WhisperForConditionalGeneration):
-        return model.model.decoder
-    if isinstance(model, architectures.Meralion2ASR):
-        return model.text_decoder
-    return model.model.language_model
-
-
-def _family(model: nn.Module) -> _Family:
-    if isinstance(model, WhisperForConditionalGeneration):
-        return _Whisper(model)
-    if isinstance(model, architectures.Meralion2ASR):
-        return _Meralion(model)
-    return _Qwen3ASR(model)
-
-
-def gqa_decode_attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
-    """SDPA for one new token without copying the cache per query head. transformers repeats each key/value head for
-    the query heads that share it (`repeat_kv`): at batch 64 those copies took 5.8 of a step's 12 ms (issue 12's
-    kernel profile). A query head i reads key head i // group, so the group's query heads are laid out as a group
-    of queries against their one key head: the same attention, nothing copied. Prompts (several queries) and
-    models without shared heads go to transformers' SDPA."""
-    batch, heads, length, width = query.shape
-    kv_heads = key.shape[1]
-    if length != 1 or heads == kv_heads:
-        return sdpa_attention_forward(
-            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
-        )
-    grouped = query.reshape(batch, kv_heads, heads // kv_heads, width)
-    out = nn.functional.scaled_dot_product_attention(grouped, key, value, attn_mask=attention_mask, scale=scaling)
-    return out.reshape(batch, heads, 1, width).transpose(1, 2).contiguous(), None
-
-
-AttentionInterface.register(GQA_DECODE, gqa_decode_attention)
-
-
 def prompt_masks(prompt_valid: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(the prefill's 4D mask over `length` cache slots, the slots valid after it). A query attends to the prompt's
     real tokens at or before it; a padding query attends only to itself, so that no row is all masked (NaN)."""
@@ -273,124 +111,6 @@ def prompt_masks(prompt_valid: torch.Tensor, length: int) -> tuple[torch.Tensor,
 def _prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
     """Each real token's position counts only the real tokens before it (left padding), as `generate` does."""
     return (prompt_valid.long().cumsum(-1) - 1).clamp(min=0)
-
-
-@contextlib.contextmanager
-def fused_pieces(model: nn.Module) -> Iterator[None]:
-    """The decoder's RMS norms and gated MLPs compiled with torch.compile (one compiled graph shared by every layer:
-    the module is an argument, not a constant), restored on exit. A module already running its own forward
-    (`MergedProjections`' MLPs) has that one compiled, and gets it back on exit."""
-    compiled = {}
-    patched = []
-    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 32)  # a shape per batch size
-    for module in model.modules():
-        kind = type(module)
-        if kind.__name__.endswith(("RMSNorm", "MLP")) and "Audio" not in kind.__name__:
-            own = vars(module).get("forward")
-            function = own.__func__ if own is not None else kind.forward
-            if function not in compiled:
-                compiled[function] = torch.compile(function, dynamic=False)
-            module.forward = compiled[function].__get__(module, kind)
-            patched.append((module, own))
-    try:
-        yield
-    finally:
-        for module, own in patched:
-            if own is None:
-                del module.forward
-            else:
-                module.forward = own
-
-
-class MergedProjections:
-    """A decoder's projections that read the same input as one matrix product each: a layer's query/key/value, its
-    MLP's gate/up. At batch 1 a decoding step is mostly matrix products reading weights, each a few microseconds on
-    an H200, and one product over the concatenated weights reads them at a better rate than several small ones (issue
-    12's kernel profile: Qwen3-ASR-1.7B's products ran at under half the bandwidth).
-
-    - Attention: the query projection computes all three; the key and value projections return their share when
-      called on that same input, and compute their own otherwise. Cross-attention is left alone: its keys and values
-      are the encoder's, projected once at the prefill.
-    - Gated MLPs without biases: `_merged_mlp` over a non-persistent buffer, one function for every layer, so that
-      the compiled pieces (`fused_pieces`) compile it once per shape, not once per layer.
-
-    One per decoder (`of`): the concatenated weights stay alive with it, so a CUDA graph captured under `applied()`
-    keeps reading valid memory, and a compiled step sees the same functions each time and is not compiled again.
-    They copy the weights as they are: a model trained afterwards is not what they compute."""
-
-    _made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, decoder: nn.Module) -> MergedProjections:
-        if decoder not in cls._made:
-            cls._made[decoder] = cls(decoder)
-        return cls._made[decoder]
-
-    def __init__(self, decoder: nn.Module) -> None:
-        self.forwards: list[tuple[nn.Module, Callable]] = []
-        self.mlp_weights: list[tuple[nn.Module, torch.Tensor]] = []
-        self.groups = 0  # how many products replace several
-        for path, module in decoder.named_modules():
-            if "encoder_attn" in path:  # Whisper's cross-attention: its keys and values come from the cache
-                continue
-            attention = [getattr(module, name, None) for name in ("q_proj", "k_proj", "v_proj")]
-            if all(isinstance(linear, nn.Linear) for linear in attention):
-                self._merge_attention(attention)
-            gate, up = getattr(module, "gate_proj", None), getattr(module, "up_proj", None)
-            if isinstance(gate, nn.Linear) and isinstance(up, nn.Linear) and gate.bias is None and up.bias is None:
-                self.mlp_weights.append((module, torch.cat([gate.weight.detach(), up.weight.detach()])))
-                self.forwards.append((module, types.MethodType(_merged_mlp, module)))
-                self.groups += 1
-
-    def _merge_attention(self, linears: list[nn.Linear]) -> None:
-        weight = torch.cat([linear.weight.detach() for linear in linears])
-        bias = None
-        if any(linear.bias is not None for linear in linears):
-            bias = torch.cat(
-                [
-                    linear.bias.detach() if linear.bias is not None else linear.weight.new_zeros(linear.out_features)
-                    for linear in linears
-                ]
-            )
-        shared: dict[str, object] = {}
-        sizes = [linear.out_features for linear in linears]
-        self.forwards.append((linears[0], functools.partial(_lead_projection, shared, weight, bias, sizes)))
-        for share, linear in enumerate(linears[1:], start=1):
-            self.forwards.append((linear, functools.partial(_follow_projection, shared, share, linear)))
-        self.groups += 1
-
-    @contextlib.contextmanager
-    def applied(self) -> Iterator[None]:
-        """Every group's projections computed together, restored on exit."""
-        for module, weight in self.mlp_weights:
-            module.register_buffer(MERGED_GATE_UP, weight, persistent=False)
-        for module, forward in self.forwards:
-            module.forward = forward
-        try:
-            yield
-        finally:
-            for module, _ in self.forwards:
-                del module.forward
-            for module, _ in self.mlp_weights:
-                delattr(module, MERGED_GATE_UP)
-
-
-def _lead_projection(shared: dict, weight: torch.Tensor, bias: torch.Tensor | None, sizes: list[int], x):
-    outputs = nn.functional.linear(x, weight, bias).split(sizes, dim=-1)
-    shared["input"], shared["outputs"] = x, outputs
-    return outputs[0]
-
-
-def _follow_projection(shared: dict, share: int, linear: nn.Linear, x):
-    if shared.get("input") is x:
-        return shared["outputs"][share]
-    return nn.functional.linear(x, linear.weight, linear.bias)
-
-
-def _merged_mlp(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """A gated MLP (Qwen3's, Gemma-2's: down(act(gate(x)) * up(x))) with gate and up as one product."""
-    gate, up = nn.functional.linear(x, getattr(self, MERGED_GATE_UP)).chunk(2, dim=-1)
-    return self.down_proj(self.act_fn(gate) * up)
 
 
 class StaticGreedyDecoder:
@@ -417,7 +137,7 @@ class StaticGreedyDecoder:
         shrink: bool = False,
         cache_length: int | None = None,
     ) -> None:
-        self.family = _family(model)
+        self.family = family_of(model)
         rows = self.family.prompt_mask(inputs).shape[0]
         counts = [new_tokens] * rows if isinstance(new_tokens, int) else list(new_tokens)
         if len(counts) != rows:
@@ -426,8 +146,8 @@ class StaticGreedyDecoder:
             raise ValueError(f"new_tokens must be at least 1, got {min(counts)}")
         if tuned and not compiled:
             raise ValueError("tuned applies to the whole compiled step: it needs compiled=True")
-        if shrink and isinstance(self.family, _Whisper):
-            raise ValueError("shrink compacts a decoder-only cache: Whisper's cross-attention cache is not compacted")
+        if shrink and not self.family.compactable:
+            raise ValueError(f"shrink does not compact {type(model).__name__}'s cache")
         self.inputs = inputs
         self.row_tokens = counts
         self.new_tokens = max(counts)
@@ -637,7 +357,7 @@ def _compact(source: _Batch, target: _Batch, keep: torch.Tensor) -> None:
         getattr(target.buffers, name).copy_(getattr(source.buffers, name))
 
 
-def _step(family: _Family, b: _Buffers, cache) -> None:
+def _step(family: Family, b: _Buffers, cache) -> None:
     """One decoding step, entirely on the device: mark the new slot valid, decode the last token, take the argmax,
     advance the slot, the positions and the count."""
     b.key_valid.index_fill_(1, b.slot, True)
