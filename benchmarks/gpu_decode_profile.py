@@ -20,9 +20,9 @@ import torch
 from torch.autograd import DeviceType
 
 from lionrepro.asr import architectures
+from lionrepro.asr.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder
 from lionrepro.provenance import provenance
-from lionrepro.speed.decode_levers import decoder_weight_bytes
-from lionrepro.speed.static_decoding import CAPTURE_STEPS, LEVERS, StaticGreedyDecoder, lever_options
+from lionrepro.speed.decode_levers import LEVERS, decoder_weight_bytes, lever_options
 from lionrepro.speed.table3_protocol import protocol_clips
 
 PROFILED_STEPS = 5

@@ -17,10 +17,9 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from lionrepro.speed.decode_levers import DecodeSettings, decode_table, run_decode
+from lionrepro.speed.decode_levers import LEVERS, DecodeSettings, decode_table, run_decode
 from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
 from lionrepro.speed.measurement_run import run_measurement
-from lionrepro.speed.static_decoding import LEVERS
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost
 
 

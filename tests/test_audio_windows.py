@@ -8,7 +8,7 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.asr.audio_windows import WINDOWED_SDPA, windowed_audio_attention, windowed_sdpa
-from lionrepro.speed.static_decoding import StaticGreedyDecoder
+from lionrepro.asr.static_decoding import StaticGreedyDecoder
 
 TINY = architectures.TINY.name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lionrepro.speed.decode_step_pieces import MergedProjections, gqa_decode_attention
+from lionrepro.asr.decode_step_pieces import MergedProjections, gqa_decode_attention
 
 
 def test_a_merged_projection_computes_once_and_shares_by_input():

@@ -14,11 +14,18 @@ import pytest
 import torch
 
 from lionrepro.asr import architectures
-from lionrepro.speed.decode_levers import DecodeSettings, decode_table, decoder_weight_bytes, run_decode
-from lionrepro.speed.decode_step_pieces import fused_pieces
+from lionrepro.asr.decode_step_pieces import fused_pieces
+from lionrepro.asr.static_decoding import OPTIONS, StaticGreedyDecoder, prompt_masks
+from lionrepro.speed.decode_levers import (
+    LEVERS,
+    DecodeSettings,
+    decode_table,
+    decoder_weight_bytes,
+    lever_options,
+    run_decode,
+)
 from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget
 from lionrepro.speed.evaluation_budget import test_audio_hours as audio_hours_of_test_sets
-from lionrepro.speed.static_decoding import LEVERS, OPTIONS, StaticGreedyDecoder, lever_options, prompt_masks
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
 
 TINY = architectures.TINY.name

@@ -1,6 +1,6 @@
 """Decoding speed lever by lever, under Table 3's protocol, against each model's weight-bandwidth floor.
 
-Levers (`static_decoding.LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
+Levers (`LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
 each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
 attention, merged projections, or the whole step compiled; the audio encoder's windows in one attention call; a
 batch that its finished rows leave. For each model and lever: seconds per sample at batch 1 over clips shaped like
@@ -26,11 +26,39 @@ import torch
 from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
-from lionrepro.speed.decode_families import text_decoder
+from lionrepro.asr.decode_families import text_decoder
+from lionrepro.asr.static_decoding import CAPTURE_STEPS, OPTIONS, StaticGreedyDecoder
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
-from lionrepro.speed.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder, lever_options
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
+
+# Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
+# + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
+# length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
+# audio encoder's windows in one attention call (the prefill); and rows leaving the batch as their transcripts end
+LEVERS = (
+    "generate",
+    "graph",
+    "graph+fused",
+    "graph+fused+gqa",
+    "graph+fused+gqa+merged",
+    "graph+compiled+gqa",
+    "graph+compiled+gqa+merged",
+    "graph+compiled+gqa+merged+tuned",
+    "graph+fused+gqa+merged+windows",
+    "graph+fused+gqa+merged+shrink",
+    "graph+fused+gqa+merged+windows+shrink",
+)
+
+
+def lever_options(lever: str) -> dict[str, bool]:
+    """`StaticGreedyDecoder`'s keyword options for a lever of `LEVERS` other than `generate` (which is not a static
+    decoder): each part of its name switched on."""
+    if lever not in LEVERS or lever == "generate":
+        raise ValueError(f"not a static decoding lever: {lever!r} (one of {', '.join(LEVERS[1:])})")
+    parts = lever.split("+")
+    return {option: option in parts for option in OPTIONS}
+
 
 # Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
 PUBLISHED_BANDWIDTH = {"H200": 4.8e12, "H100 80GB HBM3": 3.35e12}

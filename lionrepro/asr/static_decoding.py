@@ -21,6 +21,8 @@ depends on a value the host must read: that is what makes the step capturable. S
 full-attention caches: every sequence here is far shorter than the window, so the two compute the same thing.
 
 On a CPU the same steps run eagerly, without a graph; tests check they emit exactly the tokens of `generate`.
+`lionrepro evaluate --decoder static` decodes real checkpoints this way (with their stop tokens); the speed
+measurements (`lionrepro.speed.decode_levers`) time it switch by switch.
 """
 
 from __future__ import annotations
@@ -37,41 +39,15 @@ from transformers import EncoderDecoderCache
 
 from lionrepro.asr.attention_switch import attention_implementation
 from lionrepro.asr.audio_windows import windowed_audio_attention
-from lionrepro.speed.decode_families import Family, family_of, text_decoder
-from lionrepro.speed.decode_step_pieces import GQA_DECODE, MergedProjections, fused_pieces
+from lionrepro.asr.decode_families import Family, family_of, text_decoder
+from lionrepro.asr.decode_step_pieces import GQA_DECODE, MergedProjections, fused_pieces
 
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
-# Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
-# + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
-# length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
-# audio encoder's windows in one attention call (the prefill)
-LEVERS = (
-    "generate",
-    "graph",
-    "graph+fused",
-    "graph+fused+gqa",
-    "graph+fused+gqa+merged",
-    "graph+compiled+gqa",
-    "graph+compiled+gqa+merged",
-    "graph+compiled+gqa+merged+tuned",
-    "graph+fused+gqa+merged+windows",
-    "graph+fused+gqa+merged+shrink",
-    "graph+fused+gqa+merged+windows+shrink",
-)
-# A lever's parts, as `StaticGreedyDecoder` takes them
+# The decoder's switches (`StaticGreedyDecoder`'s keyword options); the speed levers combine them
 OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned", "windows", "shrink")
 # With `shrink`, how many steps run between two reads of how many rows are still decoding: the read waits for the
 # device, as a real decode's read of its end-of-text flags does
 SHRINK_CHECK_STEPS = 4
-
-
-def lever_options(lever: str) -> dict[str, bool]:
-    """`StaticGreedyDecoder`'s keyword options for a lever of `LEVERS` other than `generate` (which is not a static
-    decoder): each part of its name switched on."""
-    if lever not in LEVERS or lever == "generate":
-        raise ValueError(f"not a static decoding lever: {lever!r} (one of {', '.join(LEVERS[1:])})")
-    parts = lever.split("+")
-    return {option: option in parts for option in OPTIONS}
 
 
 @dataclass
