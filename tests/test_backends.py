@@ -24,7 +24,7 @@ from backend_kit import (
 
 from lionrepro.asr.backends import family, load_backend
 from lionrepro.asr.backends.qwen2_5_omni import SPEECH_OUTPUT
-from lionrepro.asr.evaluation import RESULTS_FILE, transcribe
+from lionrepro.asr.evaluation import RESULTS_FILE, TokenBudget, transcribe
 from lionrepro.asr.qwen3_asr_original import renamed
 from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
@@ -87,6 +87,28 @@ def test_each_family_transcribes_lion12_clips_through_its_backend(layout, checkp
     assert backend.family == backend_family
     assert in_prompt in backend.prompt.text and backend.prompt.source
     assert transcribes_end_to_end(backend, rows)["family"] == backend_family
+
+
+@pytest.mark.parametrize("layout", ["qwen3_asr native", "qwen3_asr original"])
+def test_the_static_decoder_writes_the_hypotheses_of_generate(layout, checkpoints, tmp_path_factory):
+    """The trained base writes transcripts of different lengths that end on their own: the rows end at their stop
+    tokens or budgets and leave the batch, and every hypothesis is generate's."""
+    rows = clip_rows(tmp_path_factory.mktemp("static-clips"), 10)
+    budget = TokenBudget(per_second=6.0, extra=8)
+    backend = load_backend(checkpoints[layout])
+    by_generate = transcribe(backend, rows, 8, budget=budget, progress=False)
+    static = transcribe(backend.use_decoder("static"), rows, 8, budget=budget, progress=False)
+    assert backend.describe()["decoder"] == "static"
+    assert static == by_generate
+    assert not all(h["hit_token_budget"] for h in static)  # some rows stopped on their own
+    assert len({h["generated_tokens"] for h in static}) > 2  # of different lengths
+
+
+def test_families_the_static_decoder_does_not_serve_are_refused(checkpoints):
+    with pytest.raises(UserError, match="does not serve whisper"):
+        load_backend(checkpoints["whisper"]).use_decoder("static")
+    with pytest.raises(UserError, match="one of generate, static"):
+        load_backend(checkpoints["qwen3_asr native"]).use_decoder("beam")
 
 
 def test_a_backend_moved_to_bf16_transcribes_with_its_features_in_bf16(checkpoints, rows):

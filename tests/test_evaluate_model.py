@@ -135,3 +135,15 @@ def test_two_gloo_processes_give_the_hypotheses_of_one(manifest, tmp_path):
     two = json.loads((tmp_path / "two" / RESULTS_FILE).read_text())
     assert two["decoding"]["processes"] == 2
     assert (tmp_path / "two" / HYPOTHESES_FILE).read_text() == (tmp_path / "one" / HYPOTHESES_FILE).read_text()
+
+
+def test_the_static_decoder_evaluates_to_generates_hypotheses_and_says_so(manifest, tmp_path, capsys):
+    assert _evaluate(BASE, manifest, tmp_path / "generate", "--batch-size", "4") == 0
+    assert _evaluate(BASE, manifest, tmp_path / "static", "--batch-size", "4", "--decoder", "static") == 0
+    static = json.loads((tmp_path / "static" / RESULTS_FILE).read_text())
+    assert static["decoding"]["decoder"] == "static"
+    assert json.loads((tmp_path / "generate" / RESULTS_FILE).read_text())["decoding"]["decoder"] == "generate"
+    assert (tmp_path / "static" / HYPOTHESES_FILE).read_text() == (tmp_path / "generate" / HYPOTHESES_FILE).read_text()
+    seallms = write_qwen2_audio(tmp_path / "seallms")
+    assert _evaluate(seallms, manifest, tmp_path / "refused", "--decoder", "static") == 2
+    assert "does not serve qwen2_audio" in capsys.readouterr().err

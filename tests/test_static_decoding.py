@@ -17,6 +17,7 @@ from lionrepro.asr import architectures
 from lionrepro.asr.decode_step_pieces import fused_pieces
 from lionrepro.asr.static_decoding import OPTIONS, StaticGreedyDecoder, prompt_masks
 from lionrepro.speed.decode_levers import (
+    EVALUATE_STATIC,
     LEVERS,
     DecodeSettings,
     decode_table,
@@ -144,15 +145,16 @@ def test_a_decode_run_records_every_lever_and_a_failure_without_stopping(monkeyp
     )
     results = run_decode(settings, log=lambda _: None)
     entry = results["models"][TINY]
-    assert set(entry["levers"]) == {"generate", "graph"}  # graph+fused only where asked for, and said so
-    assert set(entry["levers_not_run"]) == set(DecodeSettings.levers) - {"generate", "graph"}
+    ran = {"generate", "graph", EVALUATE_STATIC}
+    assert set(entry["levers"]) == ran  # graph+fused only where asked for, and said so
+    assert set(entry["levers_not_run"]) == set(DecodeSettings.levers) - ran
     assert set(DecodeSettings.levers) <= set(LEVERS) and not any("compiled" in lever for lever in DecodeSettings.levers)
     assert entry["graph_matches_eager"] is True
     for lever in entry["levers"].values():
         assert lever["status"] == "ok" and lever["batched"]["rtfx"] > 0 and len(lever["per_clip"]) == 2
     assert all(c["tokens"] <= 3 for c in results["protocol"]["clips"])
     headers, rows = decode_table(results)
-    assert len(rows) == 2 and len(headers) == len(rows[0])
+    assert len(rows) == 3 and len(headers) == len(rows[0])
 
     def broken(*args, **kwargs):
         raise RuntimeError("out of memory")
@@ -213,12 +215,17 @@ def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput(
             for lever in model["levers"]:
                 model["levers"][lever] = model["levers"][lever] | {"batched": {"rtfx": rtfx, "batch_size": 64}}
     del newer["models"][architectures.MERALION]  # a later run of some models hides none of the others
+    static = {"status": "ok", "latency_s": {"mean": 0.5}, "batched": {"rtfx": 800.0, "batch_size": 64}}
+    newer["models"]["qwen3-asr-1.7b"]["levers"][EVALUATE_STATIC] = static
     merged = newest_per_lever([("runs/old/decode_cuda.json", older), ("runs/new/decode_cuda.json", newer)])
     rows = {tuple(r["models"]): r for r in evaluation_budget(merged)}
     hours = audio_hours_of_test_sets()
     assert hours == pytest.approx(99.2, abs=0.05)  # Table 1's 12 test splits
-    assert rows[("Qwen3-ASR-1.7B", "Polyglot-Lion-1.7B")]["gpu_hours"] == pytest.approx(hours / 400)
+    assert rows[("Qwen3-ASR-0.6B", "Polyglot-Lion-0.6B")]["gpu_hours"] == pytest.approx(hours / 400)
+    assert rows[("Qwen3-ASR-1.7B", "Polyglot-Lion-1.7B")]["lever"] == EVALUATE_STATIC  # the fastest
     assert rows[("MERaLiON-2-10B-ASR",)]["gpu_hours"] == pytest.approx(hours / 100)
+    assert rows[("Qwen3-ASR-1.7B", "Polyglot-Lion-1.7B")]["static_gpu_hours"] == pytest.approx(hours / 800)
+    assert rows[("MERaLiON-2-10B-ASR",)]["static_gpu_hours"] is None  # not measured: the table says "-"
     headers, table = budget_table(merged)
     assert len(table) == len(rows) + 1 and all(len(r) == len(headers) for r in table)
 
@@ -341,3 +348,41 @@ def test_a_decode_run_shrinks_its_batches_as_their_rows_end():
     (run,) = entry["batched"]["runs"]
     assert run["tokens_of_rows"] < 8 * run["tokens"]  # rows of different lengths
     assert run["shrank_to"] and max(run["shrank_to"]) < 8
+
+
+@pytest.mark.parametrize("shrink", [False, True], ids=["whole-batch", "shrinking"])
+def test_rows_end_at_their_stop_token_or_budget_as_in_generate(shrink, tmp_path):
+    """The trained base through its backend: each row ends at its stop token or its budget, as `generate` ends it,
+    and with `shrink` the rows that have ended leave the batch."""
+    from backend_kit import clip_rows
+
+    from lionrepro.asr.backends import load_backend
+    from lionrepro.asr.training_loop import FINAL_MODEL
+    from lionrepro.config import load_profile
+    from lionrepro.provenance import REPO_ROOT
+
+    backend = load_backend(REPO_ROOT / load_profile("tiny")["pretrain"]["out"] / FINAL_MODEL)
+    inputs = backend.batch(clip_rows(tmp_path, 8))
+    budgets = [3, 24, 5, 24, 2, 24, 24, 4]
+    with torch.inference_mode():
+        expected = backend.generate(inputs, budgets)
+    decoder = StaticGreedyDecoder(backend.model, inputs, budgets, graph=False, gqa=True, shrink=shrink,
+                                  stop_ids=backend.stop_ids)  # fmt: skip
+    ours = decoder().tolist()
+    ended_by_stop = 0
+    for row, (mine, theirs, budget) in enumerate(zip(ours, expected, budgets, strict=True)):
+        end = next((i + 1 for i, t in enumerate(theirs[:budget]) if t in backend.stop_ids), budget)
+        ended_by_stop += end < budget or theirs[end - 1] in backend.stop_ids
+        assert mine[:end] == theirs[:end], row
+        assert not any(mine[end:]), row  # nothing after a row's end
+    assert ended_by_stop >= 3  # the long budgets end on a stop token
+    assert int(decoder.full.buffers.index) < max(budgets)  # and the decode ends when every row has
+    assert sorted(decoder.smaller) == ([4] if shrink else [])  # the four short budgets leave after 4 steps
+
+
+def test_the_evaluation_lever_is_what_evaluate_decodes_with():
+    from lionrepro.asr.static_decoding import EVALUATION_OPTIONS
+
+    assert {o for o, on in lever_options(EVALUATE_STATIC).items() if on} == {
+        o for o, on in EVALUATION_OPTIONS.items() if on
+    }

@@ -338,17 +338,18 @@ def score_checkpoint(
     batch_size: int | None = None,
     datasets: Sequence[str] | None = None,
     limit: int | None = None,
+    decoder: str | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """Load a model (a folder, or a hub id from the local cache) through its family's backend and evaluate it on a
-    manifest under the profile's `[evaluate]` settings (`batch_size` overrides the profile's; `datasets` and `limit`
-    select rows): the one path of `lionrepro evaluate` and `lionrepro experiments`, in one process or several under
-    `torchrun`. `fields` go into the results' provenance."""
+    manifest under the profile's `[evaluate]` settings (`batch_size` and `decoder` override the profile's; `datasets`
+    and `limit` select rows): the one path of `lionrepro evaluate` and `lionrepro experiments`, in one process or
+    several under `torchrun`. `fields` go into the results' provenance."""
     section = profile.get("evaluate", {})
     source = resolve(str(checkpoint))
     rows = select_rows(read_manifest(manifest), datasets, limit)
     torch.manual_seed(seed)  # greedy decoding draws nothing; seeded all the same, for any module that might
-    backend = load_backend(source.folder)
+    backend = load_backend(source.folder).use_decoder(decoder or section.get("decoder", "generate"))
     with process_group(device) as process:
         chosen = process.device
         dtype = getattr(torch, section.get("gpu_dtype", "bfloat16")) if chosen.type == "cuda" else None

@@ -45,9 +45,13 @@ from lionrepro.asr.decode_step_pieces import GQA_DECODE, MergedProjections, fuse
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # The decoder's switches (`StaticGreedyDecoder`'s keyword options); the speed levers combine them
 OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned", "windows", "shrink")
-# With `shrink`, how many steps run between two reads of how many rows are still decoding: the read waits for the
-# device, as a real decode's read of its end-of-text flags does
-SHRINK_CHECK_STEPS = 4
+# What `lionrepro evaluate --decoder static` switches on, with the CUDA graph on a GPU (the compiled and merged
+# switches are left out: compiling costs minutes per batch shape, and merged weights are a copy a later change to
+# the model would not reach)
+EVALUATION_OPTIONS = {"gqa": True, "shrink": True}
+# With stop tokens or `shrink`, how many steps run between two reads of how many rows are still decoding (each read
+# waits for the device)
+CHECK_STEPS = 4
 
 
 @dataclass
@@ -60,6 +64,8 @@ class _Buffers:
     slot: torch.Tensor  # (1,) the cache slot the next token is written to
     tokens: torch.Tensor  # (B, N) the tokens generated so far
     index: torch.Tensor  # (1,) how many there are
+    ended: torch.Tensor  # (B,) whether the row has written a stop token
+    stop: torch.Tensor  # (S,) the stop tokens (none: every row decodes its count)
 
 
 @dataclass
@@ -92,8 +98,10 @@ def _prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
 class StaticGreedyDecoder:
     """Greedy decoding over a static cache; on a GPU each step replays a CUDA graph.
 
-    `new_tokens` is every row's count of tokens, or one count per row: a batch decodes until its longest row ends (each
-    row's tokens past its own count are zeros), and with `shrink` the rows that have ended leave it on the way.
+    `new_tokens` is every row's count of tokens, or one count per row; a row also ends at its first token of
+    `stop_ids`. A batch decodes until its last row ends: every `CHECK_STEPS` steps the host reads how many rows go on
+    (only when there are stop tokens or `shrink`), and with `shrink` the rows that have ended leave the batch on the
+    way. A row's tokens past its end are zeros (its stop token is kept).
 
     One decoder serves one batch of inputs: their shapes fix the cache's, and the graphs hold the buffers'
     addresses. `prefill` then `decode` (timed apart: the prompt once, then the per-token cost), or call it."""
@@ -112,6 +120,7 @@ class StaticGreedyDecoder:
         windows: bool = False,
         shrink: bool = False,
         cache_length: int | None = None,
+        stop_ids: Sequence[int] = (),
     ) -> None:
         self.family = family_of(model)
         rows = self.family.prompt_mask(inputs).shape[0]
@@ -134,6 +143,7 @@ class StaticGreedyDecoder:
         self.tuned = tuned
         self.windows = windows
         self.shrink = shrink
+        self.stop_ids = sorted(set(stop_ids))
         self.merged = MergedProjections.of(text_decoder(model)) if merged else None
         self.cache_length = cache_length  # fixed: decoders of different prompts share one compiled step
         self.model = model
@@ -167,6 +177,8 @@ class StaticGreedyDecoder:
                     slot=torch.zeros(1, dtype=torch.long, device=device),
                     tokens=torch.zeros(batch, room, dtype=torch.long, device=device),
                     index=torch.zeros(1, dtype=torch.long, device=device),
+                    ended=torch.zeros(batch, dtype=torch.bool, device=device),
+                    stop=torch.tensor(self.stop_ids, dtype=torch.long, device=device),
                 ),
             )
         b = self.full.buffers
@@ -177,6 +189,7 @@ class StaticGreedyDecoder:
         b.tokens.zero_()
         b.tokens[:, :1] = first[:, None]
         b.index.fill_(1)
+        b.ended.copy_(torch.isin(first, b.stop))
 
     def _step(self, batch: _Batch | None = None) -> None:
         """One decoding step of `batch` (the whole one by default), uncaptured."""
@@ -207,13 +220,15 @@ class StaticGreedyDecoder:
     @torch.inference_mode()
     def decode(self) -> torch.Tensor:
         """The steps after `prefill` until the longest row ends; returns every row's tokens (zeros past its count)."""
-        if self.shrink:
-            tokens = self._decode_shrinking()
+        if self.shrink or self.stop_ids:
+            tokens = self._decode_checked()
         else:
             self._run(self.full, self.new_tokens - 1)
             tokens = self.full.buffers.tokens[:, : self.new_tokens]
         counts = torch.tensor(self.row_tokens, device=tokens.device)
-        return tokens.masked_fill(torch.arange(self.new_tokens, device=tokens.device) >= counts[:, None], 0)
+        past = torch.arange(self.new_tokens, device=tokens.device) >= counts[:, None]
+        stops = torch.isin(tokens, self.full.buffers.stop).long()
+        return tokens.masked_fill(past | (stops.cumsum(-1) - stops > 0), 0)
 
     def _run(self, batch: _Batch, steps: int) -> None:
         """`steps` steps of `batch`: replays of its graph (captured first if need be), or eager steps."""
@@ -227,10 +242,11 @@ class StaticGreedyDecoder:
                 for _ in range(steps):
                     self._step(batch)
 
-    def _decode_shrinking(self) -> torch.Tensor:
-        """Decode `SHRINK_CHECK_STEPS` steps at a time; after each run, read how many rows have not reached their
-        count, and when they fit a batch of half the size or less (a power of two), copy them into it and go on
-        there. A smaller batch's spare rows repeat a kept one; their tokens are dropped."""
+    def _decode_checked(self) -> torch.Tensor:
+        """Decode `CHECK_STEPS` steps at a time; after each run, read how many rows have neither written a stop
+        token nor reached their count: none, and the decode ends; with `shrink`, when they fit a batch of half the
+        size or less (a power of two), copy them into it and go on there. A smaller batch's spare rows repeat a
+        kept one; their tokens are dropped."""
         size = self.full.buffers.ids.shape[0]
         device = self.full.buffers.ids.device
         counts = torch.tensor([*self.row_tokens, 0], device=device)  # the last: where spare rows' tokens go
@@ -238,15 +254,16 @@ class StaticGreedyDecoder:
         rows = torch.arange(size, device=device)  # the row of the whole batch that each row of `batch` decodes
         batch, done = self.full, 1
         while done < self.new_tokens:
-            steps = min(SHRINK_CHECK_STEPS, self.new_tokens - done)
+            steps = min(CHECK_STEPS, self.new_tokens - done)
             self._run(batch, steps)
             done += steps
-            if self.new_tokens - done < CAPTURE_STEPS:  # too few steps left for a smaller batch to pay
-                continue
-            going = counts[rows] > done
+            going = (counts[rows] > done) & ~batch.buffers.ended
             left = int(going.sum())  # waits for the device
+            if left == 0:
+                break
             smaller = 1 << (left - 1).bit_length()
-            if smaller < batch.buffers.ids.shape[0]:
+            # a smaller batch needs room for its capture's steps, and pays only over a few steps
+            if self.shrink and self.new_tokens - done >= CAPTURE_STEPS and smaller < batch.buffers.ids.shape[0]:
                 tokens[rows] = batch.buffers.tokens
                 keep = torch.nonzero(going).flatten()
                 keep = torch.cat([keep, keep[:1].expand(smaller - left)])
@@ -272,6 +289,8 @@ class StaticGreedyDecoder:
                 slot=b.slot.clone(),
                 tokens=b.tokens[:size].clone(),
                 index=b.index.clone(),
+                ended=b.ended[:size].clone(),
+                stop=b.stop,
             )
             self.smaller[size] = _Batch(cache, buffers)
         return self.smaller[size]
@@ -294,8 +313,8 @@ class StaticGreedyDecoder:
         return self.decode()
 
 
-_BUFFER_NAMES = ("ids", "positions", "key_valid", "slot", "tokens", "index")
-_ROW_BUFFERS = ("ids", "positions", "key_valid", "tokens")  # one row per row of the batch
+_BUFFER_NAMES = ("ids", "positions", "key_valid", "slot", "tokens", "index", "ended")  # what a step changes
+_ROW_BUFFERS = ("ids", "positions", "key_valid", "tokens", "ended")  # one row per row of the batch
 
 
 def _layers(cache) -> list:
@@ -339,6 +358,8 @@ def _step(family: Family, b: _Buffers, cache) -> None:
     b.key_valid.index_fill_(1, b.slot, True)
     logits = family.step(b.ids, cache, b.key_valid[:, None, None, :], b.positions)
     b.ids.copy_(logits.argmax(-1, keepdim=True))
+    if b.stop.numel():
+        b.ended.logical_or_(torch.isin(b.ids[:, 0], b.stop))
     b.tokens.index_copy_(1, b.index, b.ids)
     b.slot.add_(1)
     b.positions.add_(1)

@@ -26,7 +26,7 @@ import torch
 from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
-from lionrepro.asr.decode_families import text_decoder
+from lionrepro.asr.decode_families import family_of, text_decoder
 from lionrepro.asr.static_decoding import CAPTURE_STEPS, OPTIONS, StaticGreedyDecoder
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
@@ -35,7 +35,8 @@ from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, C
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
 # + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
 # length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
-# audio encoder's windows in one attention call (the prefill); and rows leaving the batch as their transcripts end
+# audio encoder's windows in one attention call (the prefill); rows leaving the batch as their transcripts end; and
+# what `evaluate --decoder static` runs
 LEVERS = (
     "generate",
     "graph",
@@ -48,7 +49,9 @@ LEVERS = (
     "graph+fused+gqa+merged+windows",
     "graph+fused+gqa+merged+shrink",
     "graph+fused+gqa+merged+windows+shrink",
+    "graph+gqa+shrink",
 )
+EVALUATE_STATIC = "graph+gqa+shrink"  # what `lionrepro evaluate --decoder static` decodes with (EVALUATION_OPTIONS)
 
 
 def lever_options(lever: str) -> dict[str, bool]:
@@ -74,7 +77,7 @@ class DecodeSettings:
     # What a GPU run measures unless asked otherwise, within gpu.sh's 5 minutes: the baseline, the graph, and the
     # cumulative levers that the measured runs kept (compiled pieces alone: runs 3-4); the whole-step compile costs
     # minutes per model (run 5): asked for by name
-    levers: tuple[str, ...] = ("generate", "graph", "graph+fused+gqa", "graph+fused+gqa+merged")
+    levers: tuple[str, ...] = ("generate", "graph", "graph+fused+gqa", "graph+fused+gqa+merged", EVALUATE_STATIC)
     fused_models: tuple[str, ...] = tuple(architectures.POLYGLOT_OF)  # compiling costs time: where it is the goal
     device: str = "cuda"
     dtype: str = "bfloat16"
@@ -216,6 +219,8 @@ def measure_model(
         for lever in settings.levers:
             if any(word in lever for word in compiling) and name not in settings.fused_models:
                 not_run(lever, f"compiles; measured only for {', '.join(settings.fused_models)} (`fused_models`)")
+            elif "shrink" in lever and not family_of(model).compactable:
+                not_run(lever, f"shrink does not compact {type(model).__name__}'s cache")
             else:
                 levers.append(lever)
         lengths = fixed_cache_lengths(name, clips, batches)

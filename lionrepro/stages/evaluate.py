@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from lionrepro.asr.backends.base import DECODERS
 from lionrepro.asr.evaluation import score_checkpoint
 from lionrepro.config import load_profile
 from lionrepro.corpora.data_record import default_manifest
@@ -28,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", type=Path, help="test manifest (default: the data stage's test manifest)")
     parser.add_argument("--out", type=Path, help="output folder (default: RESULTS/evaluate/<checkpoint name>)")
     parser.add_argument("--batch-size", type=int, help="utterances per decoding batch (default: the profile's)")
+    parser.add_argument(
+        "--decoder",
+        choices=DECODERS,
+        help="generate: transformers' loop; static: a static cache, CUDA graphs on a GPU, rows leaving the batch as "
+        "they end (Qwen3-ASR checkpoints; default: the profile's)",
+    )
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--seed", type=int, help="seed recorded with the results (default: the profile's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         datasets=args.datasets,
         limit=args.limit,
+        decoder=args.decoder,
         stage="evaluate",
     )
     if int(os.environ.get("RANK", "0")) == 0:

@@ -4,7 +4,9 @@ not fit its architecture.
 
 Decoding is greedy, set in full, so that a checkpoint's own generation settings (sampling, repetition penalties)
 cannot change what is measured; each row stops at its own token budget (`RowBudgets`), so that its hypothesis does
-not depend on the rows it is batched with.
+not depend on the rows it is batched with. It runs through transformers' `generate`, or, for the families that
+allow it, through `lionrepro.asr.static_decoding` (`decoder = "static"`: a static cache, each step one CUDA graph
+replay on a GPU, rows leaving the batch as they end): the same greedy tokens, up to the rounding of other kernels.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import torch
 from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
 from lionrepro.asr.model import refuse_partial_weights
+from lionrepro.asr.static_decoding import EVALUATION_OPTIONS, StaticGreedyDecoder
 from lionrepro.corpora.audio import read_audio
+from lionrepro.errors import UserError
 
 SAMPLE_RATE = 16_000  # every manifest's audio (the data stage resamples to it)
+DECODERS = ("generate", "static")
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,22 @@ class Backend:
     and may change how tokens are generated (`generate`: a decoder-only model's prompt continued) and read (`read`)."""
 
     family: ClassVar[str]
+    # Whether `StaticGreedyDecoder` computes what `generate` does for this family's model and prompt
+    static_decoding: ClassVar[bool] = False
 
     def __init__(self, model: Any, tokenizer: Any, prompt: Prompt, **details: Any) -> None:
         self.model, self.tokenizer, self.prompt, self.details = model.eval(), tokenizer, prompt, details
         self.stop_ids = stop_token_ids(tokenizer)
+        self.decoder = "generate"
+
+    def use_decoder(self, decoder: str) -> Backend:
+        """Decode through `generate` or the static decoder (`DECODERS`), refused for a family it does not serve."""
+        if decoder not in DECODERS:
+            raise UserError(f"decoder {decoder!r}: one of {', '.join(DECODERS)}")
+        if decoder == "static" and not self.static_decoding:
+            raise UserError(f"the static decoder does not serve {self.family} models: use --decoder generate")
+        self.decoder = decoder
+        return self
 
     def inputs(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -99,6 +116,11 @@ class Backend:
 
     def generate(self, inputs: dict[str, torch.Tensor], budgets: list[int]) -> list[list[int]]:
         """The tokens generated for each row after its prompt (left-padded prompts, greedy)."""
+        if self.decoder == "static":
+            on_gpu = self.model.device.type == "cuda"
+            decoder = StaticGreedyDecoder(self.model, inputs, budgets, graph=on_gpu, stop_ids=self.stop_ids,
+                                          **EVALUATION_OPTIONS)  # fmt: skip
+            return decoder().tolist()
         width = inputs["input_ids"].shape[1]
         sequences = self.model.generate(
             **inputs,
@@ -117,4 +139,5 @@ class Backend:
         """What the results record about the model: family, prompt and its source, device, dtype, and the details the
         family gives (layout, ...)."""
         return {"family": self.family, "prompt": self.prompt.text, "prompt_source": self.prompt.source,
-                "device": str(self.model.device), "dtype": str(self.model.dtype), **self.details}  # fmt: skip
+                "decoder": self.decoder, "device": str(self.model.device), "dtype": str(self.model.dtype),
+                **self.details}  # fmt: skip
