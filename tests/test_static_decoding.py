@@ -386,3 +386,14 @@ def test_the_evaluation_lever_is_what_evaluate_decodes_with():
     assert {o for o, on in lever_options(EVALUATE_STATIC).items() if on} == {
         o for o, on in EVALUATION_OPTIONS.items() if on
     }
+
+
+def test_the_goal_script_names_only_levers_that_exist(tmp_path):
+    import re
+    import subprocess
+
+    script = Path(__file__).parents[1] / "benchmarks" / "gpu_goals.sh"
+    named = set(re.findall(r"graph\+[a-z+]+", script.read_text()))
+    assert named and named <= set(LEVERS)
+    refused = subprocess.run(["bash", str(script), str(tmp_path), "nonsense"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "rtfx or batch1" in refused.stderr
