@@ -397,3 +397,20 @@ def test_the_goal_script_names_only_levers_that_exist(tmp_path):
     assert named and named <= set(LEVERS)
     refused = subprocess.run(["bash", str(script), str(tmp_path), "nonsense"], capture_output=True, text=True)
     assert refused.returncode == 2 and "rtfx or batch1" in refused.stderr
+
+
+def test_a_pool_decodes_the_batches_that_fit_with_one_decoder(tiny_qwen):
+    from lionrepro.asr.static_decoding import DecoderPool
+
+    pool = DecoderPool(tiny_qwen, stop_ids=[], graph=False, gqa=True, shrink=True)
+    first, second = (
+        architectures.make_inputs(TINY, d, seed=s) for d, s in (([3.0, 2.0, 2.5], 1), ([1.0, 1.5, 2.0], 2))
+    )
+    ours = pool(first, [6, 3, 5])
+    decoder = pool.decoders[3]
+    assert torch.equal(ours, StaticGreedyDecoder(tiny_qwen, first, [6, 3, 5], graph=False)())
+    ours = pool(second, [5, 7, 2])  # a shorter prompt, other budgets: the same cache and steps
+    assert pool.decoders[3] is decoder
+    assert torch.equal(ours, StaticGreedyDecoder(tiny_qwen, second, [5, 7, 2], graph=False)())
+    pool(first, [90, 3, 5])  # more slots than its cache holds: a decoder of its own
+    assert decoder.cache_length == 64 and pool.decoders[3].cache_length > 64 and pool.decoders[3] is not decoder

@@ -123,12 +123,7 @@ class StaticGreedyDecoder:
         stop_ids: Sequence[int] = (),
     ) -> None:
         self.family = family_of(model)
-        rows = self.family.prompt_mask(inputs).shape[0]
-        counts = [new_tokens] * rows if isinstance(new_tokens, int) else list(new_tokens)
-        if len(counts) != rows:
-            raise ValueError(f"{len(counts)} token counts for a batch of {rows} rows")
-        if min(counts) < 1:
-            raise ValueError(f"new_tokens must be at least 1, got {min(counts)}")
+        counts = _row_counts(new_tokens, self.family.prompt_mask(inputs).shape[0])
         if tuned and not compiled:
             raise ValueError("tuned applies to the whole compiled step: it needs compiled=True")
         if shrink and not self.family.compactable:
@@ -150,17 +145,31 @@ class StaticGreedyDecoder:
         self.full: _Batch | None = None  # the whole batch, made by the first prefill
         self.smaller: dict[int, _Batch] = {}  # with `shrink`: by batch size, made when first needed
 
+    def takes(self, inputs: dict[str, torch.Tensor], new_tokens: int | Sequence[int]) -> bool:
+        """Whether this decoder's cache, buffers and captured steps fit another batch (as many rows, its prompt and
+        tokens within the cache); if so, it decodes that batch from now on. A decoder reused from batch to batch
+        captures its CUDA graphs once, not once per batch."""
+        prompt_valid = self.family.prompt_mask(inputs)
+        rows, prompt = prompt_valid.shape
+        counts = _row_counts(new_tokens, rows)
+        if self.full is None or rows != self.full.buffers.ids.shape[0]:
+            return False
+        if prompt + max(*counts, CAPTURE_STEPS + 1) > self.full.buffers.key_valid.shape[1]:
+            return False
+        self.inputs, self.row_tokens, self.new_tokens = inputs, counts, max(counts)
+        return True
+
     @torch.inference_mode()
     def prefill(self) -> None:
         """Write the prompt into the cache (reset, not re-allocated, after the first call) and the first token."""
         prompt_valid = self.family.prompt_mask(self.inputs)
         batch, prompt = prompt_valid.shape
         room = max(self.new_tokens, CAPTURE_STEPS + 1)  # capturing runs steps past a short decode's end
-        length = max(prompt + room, self.cache_length or 0)
         if self.full is None:
+            length = max(prompt + room, self.cache_length or 0)
             cache = self.family.make_cache(length, self.inputs)
         else:
-            cache = self.full.cache
+            length, cache = self.full.buffers.key_valid.shape[1], self.full.cache
             _reset(cache)
         mask, key_valid = prompt_masks(prompt_valid, length)
         positions = _prompt_positions(prompt_valid)
@@ -175,7 +184,7 @@ class StaticGreedyDecoder:
                     positions=torch.zeros(batch, 1, dtype=torch.long, device=device),
                     key_valid=torch.zeros(batch, length, dtype=torch.bool, device=device),
                     slot=torch.zeros(1, dtype=torch.long, device=device),
-                    tokens=torch.zeros(batch, room, dtype=torch.long, device=device),
+                    tokens=torch.zeros(batch, length, dtype=torch.long, device=device),  # room for any batch it takes
                     index=torch.zeros(1, dtype=torch.long, device=device),
                     ended=torch.zeros(batch, dtype=torch.bool, device=device),
                     stop=torch.tensor(self.stop_ids, dtype=torch.long, device=device),
@@ -311,6 +320,41 @@ class StaticGreedyDecoder:
     def __call__(self) -> torch.Tensor:
         self.prefill()
         return self.decode()
+
+
+class DecoderPool:
+    """Static decoders reused from batch to batch, as an evaluation decodes them: one per number of rows, its cache a
+    power of two of slots that holds the batch's prompt and budget. A batch that needs another cache size gets a new
+    decoder (longest-first batches need a few); the others replay the graphs their decoder captured, instead of
+    capturing their own."""
+
+    MIN_SLOTS = 64
+
+    def __init__(self, model: nn.Module, stop_ids: Sequence[int], graph: bool, **options: bool) -> None:
+        self.model, self.stop_ids, self.graph, self.options = model, stop_ids, graph, options
+        self.family = family_of(model)
+        self.decoders: dict[int, StaticGreedyDecoder] = {}
+
+    def __call__(self, inputs: dict[str, torch.Tensor], budgets: list[int]) -> torch.Tensor:
+        """Every row's tokens, as `StaticGreedyDecoder` returns them."""
+        rows, prompt = self.family.prompt_mask(inputs).shape
+        needed = prompt + max(*budgets, CAPTURE_STEPS + 1)
+        slots = max(self.MIN_SLOTS, 1 << (needed - 1).bit_length())
+        decoder = self.decoders.get(rows)
+        if decoder is None or decoder.cache_length != slots or not decoder.takes(inputs, budgets):
+            decoder = StaticGreedyDecoder(self.model, inputs, budgets, graph=self.graph, cache_length=slots,
+                                          stop_ids=self.stop_ids, **self.options)  # fmt: skip
+            self.decoders[rows] = decoder
+        return decoder()
+
+
+def _row_counts(new_tokens: int | Sequence[int], rows: int) -> list[int]:
+    counts = [new_tokens] * rows if isinstance(new_tokens, int) else list(new_tokens)
+    if len(counts) != rows:
+        raise ValueError(f"{len(counts)} token counts for a batch of {rows} rows")
+    if min(counts) < 1:
+        raise ValueError(f"new_tokens must be at least 1, got {min(counts)}")
+    return counts
 
 
 _BUFFER_NAMES = ("ids", "positions", "key_valid", "slot", "tokens", "index", "ended")  # what a step changes

@@ -19,7 +19,7 @@ import torch
 from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
 from lionrepro.asr.model import refuse_partial_weights
-from lionrepro.asr.static_decoding import EVALUATION_OPTIONS, StaticGreedyDecoder
+from lionrepro.asr.static_decoding import EVALUATION_OPTIONS, DecoderPool
 from lionrepro.corpora.audio import read_audio
 from lionrepro.errors import UserError
 
@@ -91,6 +91,7 @@ class Backend:
         self.model, self.tokenizer, self.prompt, self.details = model.eval(), tokenizer, prompt, details
         self.stop_ids = stop_token_ids(tokenizer)
         self.decoder = "generate"
+        self.static_decoders: DecoderPool | None = None  # made at the first static batch, on the model's device
 
     def use_decoder(self, decoder: str) -> Backend:
         """Decode through `generate` or the static decoder (`DECODERS`), refused for a family it does not serve."""
@@ -107,6 +108,7 @@ class Backend:
     def to(self, device: torch.device, dtype: torch.dtype | None = None) -> Backend:
         """On `device`, in `dtype` when given (bf16 on a GPU: the published checkpoints' own precision)."""
         self.model = self.model.to(device=device, dtype=dtype) if dtype else self.model.to(device)
+        self.static_decoders = None  # their caches were on the old device
         return self
 
     def batch(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
@@ -117,10 +119,10 @@ class Backend:
     def generate(self, inputs: dict[str, torch.Tensor], budgets: list[int]) -> list[list[int]]:
         """The tokens generated for each row after its prompt (left-padded prompts, greedy)."""
         if self.decoder == "static":
-            on_gpu = self.model.device.type == "cuda"
-            decoder = StaticGreedyDecoder(self.model, inputs, budgets, graph=on_gpu, stop_ids=self.stop_ids,
-                                          **EVALUATION_OPTIONS)  # fmt: skip
-            return decoder().tolist()
+            if self.static_decoders is None:
+                on_gpu = self.model.device.type == "cuda"
+                self.static_decoders = DecoderPool(self.model, self.stop_ids, graph=on_gpu, **EVALUATION_OPTIONS)
+            return self.static_decoders(inputs, budgets).tolist()
         width = inputs["input_ids"].shape[1]
         sequences = self.model.generate(
             **inputs,
