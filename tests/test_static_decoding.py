@@ -348,6 +348,7 @@ def test_a_decode_run_shrinks_its_batches_as_their_rows_end():
     (run,) = entry["batched"]["runs"]
     assert run["tokens_of_rows"] < 8 * run["tokens"]  # rows of different lengths
     assert run["shrank_to"] and max(run["shrank_to"]) < 8
+    assert entry["graphs_match_eager"] is True  # on a GPU: the captured graphs against the same steps run eagerly
 
 
 @pytest.mark.parametrize("shrink", [False, True], ids=["whole-batch", "shrinking"])
