@@ -3,7 +3,8 @@
 # device time hold both and a rerun (the first call also pays the machine's start):
 #   rtfx   (default): batched RTFx >= 1,000 for Qwen3-ASR-1.7B. Qwen3-ASR-1.7B and 0.6B at 2 x 256 sorted clips under
 #          the best lever so far, the rows-leave-the-batch levers (shrink, and shrink with the one-call encoder
-#          windows), and what `evaluate --decoder static` runs.
+#          windows), and what `evaluate --decoder static` runs; then that `evaluate --decoder static` writes generate's
+#          hypotheses on the GPU too (benchmarks/gpu_static_check.py, the tiny base: graphs, their reuse, shrinking).
 #   batch1: batch-1 decode within 2x the weight-bandwidth floor. The whole step compiled with inductor's
 #          coordinate-descent tuning (batch 1 only), then the kernels of a step at batch 1 and 256 (profile/).
 # Usage: bash benchmarks/gpu_goals.sh OUT_DIR [rtfx|batch1] [--smoke]
@@ -14,18 +15,23 @@ OUT="${1:?usage: bash benchmarks/gpu_goals.sh OUT_DIR [rtfx|batch1] [--smoke]}"
 PHASE="${2:-rtfx}"
 shift $(( $# < 2 ? $# : 2 ))
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+then_run() {  # a second script after gpu.sh, its output added to the log; exits with the worse of the two statuses
+  PYTHONPATH="$ROOT" HF_HUB_OFFLINE=1 "${PYTHON:-python3}" "$ROOT/$1" "${@:2}" 2>&1 | tee -a "$OUT/gpu_log.txt"
+  exit $(( status || PIPESTATUS[0] ))
+}
 case "$PHASE" in
   rtfx)
-    exec bash "$ROOT/benchmarks/gpu.sh" "$OUT" --skip cost speed --decode-models qwen3-asr-1.7b qwen3-asr-0.6b \
+    bash "$ROOT/benchmarks/gpu.sh" "$OUT" --skip cost speed --decode-models qwen3-asr-1.7b qwen3-asr-0.6b \
       --decode-levers graph+fused+gqa+merged graph+fused+gqa+merged+shrink graph+fused+gqa+merged+windows+shrink \
-      graph+gqa+shrink --decode-batch-size 256 --decode-batches 2 "$@" ;;
+      graph+gqa+shrink --decode-batch-size 256 --decode-batches 2 "$@"
+    status=$?
+    then_run benchmarks/gpu_static_check.py "$OUT" "$@" ;;
   batch1)
     bash "$ROOT/benchmarks/gpu.sh" "$OUT" --skip cost speed --decode-models qwen3-asr-1.7b \
       --decode-levers graph+compiled+gqa+merged+tuned --decode-batches 0 "$@"
     status=$?
-    PYTHONPATH="$ROOT" HF_HUB_OFFLINE=1 "${PYTHON:-python3}" "$ROOT/benchmarks/gpu_decode_profile.py" "$OUT/profile" \
-      --batch-size 256 "$@" 2>&1 | tee -a "$OUT/gpu_log.txt"
-    exit $(( status || PIPESTATUS[0] )) ;;
+    then_run benchmarks/gpu_decode_profile.py "$OUT/profile" --batch-size 256 "$@" ;;
   *)
     echo "unknown phase $PHASE: rtfx or batch1" >&2
     exit 2 ;;

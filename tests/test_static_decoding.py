@@ -415,3 +415,11 @@ def test_a_pool_decodes_the_batches_that_fit_with_one_decoder(tiny_qwen):
     assert torch.equal(ours, StaticGreedyDecoder(tiny_qwen, second, [5, 7, 2], graph=False)())
     pool(first, [90, 3, 5])  # more slots than its cache holds: a decoder of its own
     assert decoder.cache_length == 64 and pool.decoders[3].cache_length > 64 and pool.decoders[3] is not decoder
+
+
+def test_the_gpu_static_check_runs_and_finds_the_decoders_agree(tmp_path):
+    check = runpy.run_path(str(Path(__file__).parents[1] / "benchmarks" / "gpu_static_check.py"))
+    assert check["main"]([str(tmp_path), "--smoke"]) == 0
+    (run,) = json.loads((tmp_path / "static_check_smoke.json").read_text())["runs"].values()
+    assert run["differing_rows"] == [] and run["rows"] == 12 and run["generated_tokens"] > 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["static_check_smoke.json"]  # the clips are not kept
