@@ -266,6 +266,10 @@ def measure_model(
                     audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
                     entry["batched"] = {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds}
                     throughput = f", RTFx {audio / seconds:.0f} at batch {settings.batch_size}"
+                    shrank = [run["shrank_to"] for run in batched if "shrank_to" in run]
+                    throughput += f" (shrank to {shrank})" if shrank else ""
+                if "graphs_match_eager" in entry:
+                    throughput += f"; graphs match eager: {entry['graphs_match_eager']}"
                 log(
                     f"  {name} {lever}: {entry['latency_s']['mean']:.4f} s/sample, {per_token * 1e3:.3f} ms/token"
                     f" ({', '.join(f'{v:.1f}x {k}' for k, v in entry['over_floor'].items())} floor){throughput}"
