@@ -109,6 +109,36 @@ def test_generation_reads_the_speech_embeddings_not_the_placeholder_tokens(backe
     assert not torch.allclose(first, placeholders.logits[:, -1])
 
 
+def test_the_static_decoder_computes_generates_logits_through_the_soft_capped_attention(backend, rows):
+    """The port's Gemma-2 runs eager attention (it soft-caps scores): the static decoder's boolean masks reach it as
+    the additive masks eager attention adds. The prompt's and the next step's logits equal `generate`'s scores (the
+    random port writes one token over and over, so its tokens alone would show little)."""
+    from lionrepro.asr.decode_families import family_of
+    from lionrepro.asr.static_decoding import prompt_masks, prompt_positions
+
+    batch, model = backend.batch(rows), backend.model
+    assert model.text_decoder.config._attn_implementation == "eager"
+    assert model.text_decoder.config.attn_logit_softcapping
+    config = GenerationConfig(max_new_tokens=2, do_sample=False, pad_token_id=0, eos_token_id=[1],
+                              output_scores=True, return_dict_in_generate=True)  # fmt: skip
+    valid = batch["attention_mask"].bool()
+    prompt = valid.shape[1]
+    with torch.inference_mode():
+        scores = model.generate(**batch, generation_config=config).scores
+        family = family_of(model)
+        cache = family.make_cache(prompt + 8, batch)
+        mask, key_valid = prompt_masks(valid, prompt + 8)
+        positions = prompt_positions(valid)
+        first = family.prefill(batch, cache, mask, positions)
+        key_valid[:, prompt] = True
+        second = family.step(first.argmax(-1, keepdim=True), cache, key_valid[:, None, None, :], positions[:, -1:] + 1)
+    torch.testing.assert_close(first, scores[0], rtol=0, atol=0)
+    torch.testing.assert_close(second, scores[1], rtol=0, atol=0)
+    tokens = backend.generate(batch, [5, 3, 6, 2])
+    assert backend.use_decoder("static").generate(batch, [5, 3, 6, 2]) == tokens
+    backend.use_decoder("generate")
+
+
 def test_a_copy_of_the_tied_head_in_the_files_is_ignored(checkpoint, tmp_path):
     folder = shutil.copytree(checkpoint, tmp_path / "with-head")
     shard = folder / MERALION_SHARDS[1]

@@ -11,8 +11,6 @@ import torch
 from torch import nn
 from transformers import EncoderDecoderCache, StaticCache, WhisperForConditionalGeneration
 
-from lionrepro.asr import architectures
-
 
 def _cache_keyword(forward) -> str:
     """transformers 5.24 renamed `past_key_values` to `cache` (5.17 has the old name); pass whichever it takes."""
@@ -71,13 +69,29 @@ class _Qwen3ASR(Family):
         return out.logits[:, -1]
 
 
+def _attention_mask(mask: torch.Tensor, config, dtype: torch.dtype) -> torch.Tensor:
+    """The boolean 4D mask as the decoder's attention takes it: SDPA takes it as it is; eager attention adds its mask
+    to the scores, so it gets 0 where a query may look and the dtype's lowest value elsewhere (what transformers'
+    own masks hold for eager attention)."""
+    if config._attn_implementation != "eager":
+        return mask
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, torch.finfo(dtype).min)
+
+
 class _Meralion(Family):
+    """MERaLiON-2: Gemma-2 after the audio adapter, whether the port that loads the released weights (eager
+    attention, which soft-caps its scores) or the timing copy (SDPA)."""
+
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
         self.decoder = model.text_decoder
 
+    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
+        return StaticCache(config=_full_attention_config(self.decoder.config), max_cache_len=length)
+
     def prefill(self, inputs, cache, mask, positions):
         embeds = self.model.prompt_embeds(inputs["input_ids"], inputs["input_features"])
+        mask = _attention_mask(mask, self.decoder.config, embeds.dtype)
         keyword = _cache_keyword(self.decoder.forward)
         out = self.decoder(
             inputs_embeds=embeds,
@@ -90,6 +104,7 @@ class _Meralion(Family):
         return out.logits[:, -1]
 
     def step(self, ids, cache, mask, positions):
+        mask = _attention_mask(mask, self.decoder.config, self.decoder.dtype)
         keyword = _cache_keyword(self.decoder.forward)
         out = self.decoder(
             input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{keyword: cache}
@@ -139,14 +154,20 @@ def text_decoder(model: nn.Module) -> nn.Module:
     """The stack of decoder layers that every new token runs through (without the audio encoder)."""
     if isinstance(model, WhisperForConditionalGeneration):
         return model.model.decoder
-    if isinstance(model, architectures.Meralion2ASR):
+    if _is_meralion(model):
         return model.text_decoder
     return model.model.language_model
+
+
+def _is_meralion(model: nn.Module) -> bool:
+    """The MERaLiON-2 port (`lionrepro.asr.backends.meralion2`) or its timing copy (`architectures.Meralion2ASR`):
+    a Gemma-2 `text_decoder` behind `prompt_embeds`."""
+    return hasattr(model, "prompt_embeds") and hasattr(model, "text_decoder")
 
 
 def family_of(model: nn.Module) -> Family:
     if isinstance(model, WhisperForConditionalGeneration):
         return _Whisper(model)
-    if isinstance(model, architectures.Meralion2ASR):
+    if _is_meralion(model):
         return _Meralion(model)
     return _Qwen3ASR(model)

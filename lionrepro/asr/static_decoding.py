@@ -90,7 +90,7 @@ def prompt_masks(prompt_valid: torch.Tensor, length: int) -> tuple[torch.Tensor,
     return mask[:, None], key_valid
 
 
-def _prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
+def prompt_positions(prompt_valid: torch.Tensor) -> torch.Tensor:
     """Each real token's position counts only the real tokens before it (left padding), as `generate` does."""
     return (prompt_valid.long().cumsum(-1) - 1).clamp(min=0)
 
@@ -172,7 +172,7 @@ class StaticGreedyDecoder:
             length, cache = self.full.buffers.key_valid.shape[1], self.full.cache
             _reset(cache)
         mask, key_valid = prompt_masks(prompt_valid, length)
-        positions = _prompt_positions(prompt_valid)
+        positions = prompt_positions(prompt_valid)
         with windowed_audio_attention(self.model) if self.windows else contextlib.nullcontext():
             first = self.family.prefill(self.inputs, cache, mask, positions).argmax(-1)
         if self.full is None:

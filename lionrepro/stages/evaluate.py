@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--decoder",
         choices=DECODERS,
         help="generate: transformers' loop; static: a static cache, CUDA graphs on a GPU, rows leaving the batch as "
-        "they end (Qwen3-ASR checkpoints; default: the profile's)",
+        "they end (Qwen3-ASR and MERaLiON-2 checkpoints; default: the profile's)",
     )
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--seed", type=int, help="seed recorded with the results (default: the profile's)")

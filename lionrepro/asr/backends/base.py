@@ -84,8 +84,10 @@ class Backend:
     and may change how tokens are generated (`generate`: a decoder-only model's prompt continued) and read (`read`)."""
 
     family: ClassVar[str]
-    # Whether `StaticGreedyDecoder` computes what `generate` does for this family's model and prompt
+    # Whether `StaticGreedyDecoder` computes what `generate` does for this family's model and prompt, and with which
+    # of its switches
     static_decoding: ClassVar[bool] = False
+    static_options: ClassVar[dict[str, bool]] = EVALUATION_OPTIONS
 
     def __init__(self, model: Any, tokenizer: Any, prompt: Prompt, **details: Any) -> None:
         self.model, self.tokenizer, self.prompt, self.details = model.eval(), tokenizer, prompt, details
@@ -121,7 +123,7 @@ class Backend:
         if self.decoder == "static":
             if self.static_decoders is None:
                 on_gpu = self.model.device.type == "cuda"
-                self.static_decoders = DecoderPool(self.model, self.stop_ids, graph=on_gpu, **EVALUATION_OPTIONS)
+                self.static_decoders = DecoderPool(self.model, self.stop_ids, graph=on_gpu, **self.static_options)
             return self.static_decoders(inputs, budgets).tolist()
         width = inputs["input_ids"].shape[1]
         sequences = self.model.generate(

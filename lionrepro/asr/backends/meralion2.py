@@ -188,6 +188,9 @@ def load_weights(model: Meralion2, folder: Path) -> None:
 
 class Meralion2Backend(Backend):
     family = "meralion2"
+    static_decoding = True  # tests check its prompt's and steps' logits equal generate's
+    # no grouped-query SDPA: Gemma-2's eager attention soft-caps its scores, which SDPA cannot
+    static_options = {"shrink": True}
 
     def __init__(self, model: Meralion2, tokenizer: Any, features: WhisperFeatureExtractor) -> None:
         if tokenizer.convert_ids_to_tokens(model.speech_token_index) != SPEECH:
