@@ -103,8 +103,9 @@ class StaticGreedyDecoder:
     (only when there are stop tokens or `shrink`), and with `shrink` the rows that have ended leave the batch on the
     way. A row's tokens past its end are zeros (its stop token is kept).
 
-    One decoder serves one batch of inputs: their shapes fix the cache's, and the graphs hold the buffers'
-    addresses. `prefill` then `decode` (timed apart: the prompt once, then the per-token cost), or call it."""
+    A decoder's first batch fixes its cache's shape, and its graphs hold the buffers' addresses; `takes` hands it
+    another batch of as many rows that fits. `prefill` then `decode` (timed apart: the prompt once, then the
+    per-token cost), or call it."""
 
     def __init__(
         self,
