@@ -39,7 +39,7 @@ class Family:
         self.model = model
 
     def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
-        return StaticCache(config=_full_attention_config(self.model.config), max_cache_len=length)
+        return StaticCache(config=_full_attention_config(text_decoder(self.model).config), max_cache_len=length)
 
     def prompt_mask(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         return inputs["attention_mask"].bool()
@@ -85,9 +85,6 @@ class _Meralion(Family):
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
         self.decoder = model.text_decoder
-
-    def make_cache(self, length: int, inputs: dict[str, torch.Tensor]):
-        return StaticCache(config=_full_attention_config(self.decoder.config), max_cache_len=length)
 
     def prefill(self, inputs, cache, mask, positions):
         embeds = self.model.prompt_embeds(inputs["input_ids"], inputs["input_features"])

@@ -214,7 +214,7 @@ class StaticGreedyDecoder:
         if self.full is None:
             self.prefill()
         batch = batch or self.full
-        saved = _positions_of(batch)
+        saved = _snapshot(batch)
         with self._pieces():
             stream = torch.cuda.Stream()
             stream.wait_stream(torch.cuda.current_stream())
@@ -225,7 +225,7 @@ class StaticGreedyDecoder:
             batch.graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(batch.graph):
                 self._step(batch)
-        _put_back(batch, saved)
+        _restore(batch, saved)
 
     @torch.inference_mode()
     def decode(self) -> torch.Tensor:
@@ -291,17 +291,8 @@ class StaticGreedyDecoder:
             cache = self.family.make_cache(like.cache.layers[0].max_cache_len, self.inputs)
             for layer, model in zip(cache.layers, like.cache.layers, strict=True):
                 layer.lazy_initialization(model.keys[:size], model.values[:size])
-            b = like.buffers
-            buffers = _Buffers(
-                ids=b.ids[:size].clone(),
-                positions=b.positions[:size].clone(),
-                key_valid=b.key_valid[:size].clone(),
-                slot=b.slot.clone(),
-                tokens=b.tokens[:size].clone(),
-                index=b.index.clone(),
-                ended=b.ended[:size].clone(),
-                stop=b.stop,
-            )
+            b = vars(like.buffers)
+            buffers = _Buffers(**{name: (t[:size] if name in _ROW_BUFFERS else t).clone() for name, t in b.items()})
             self.smaller[size] = _Batch(cache, buffers)
         return self.smaller[size]
 
@@ -369,14 +360,15 @@ def _layers(cache) -> list:
     return list(cache.layers)
 
 
-def _positions_of(batch: _Batch) -> list[torch.Tensor]:
+def _snapshot(batch: _Batch) -> list[torch.Tensor]:
     """Copies of what a step advances: the buffers and each cache layer's length."""
     return [getattr(batch.buffers, n).clone() for n in _BUFFER_NAMES] + [
         layer.cumulative_length.clone() for layer in _layers(batch.cache)
     ]
 
 
-def _put_back(batch: _Batch, saved: list[torch.Tensor]) -> None:
+def _restore(batch: _Batch, saved: list[torch.Tensor]) -> None:
+    """Put back what `_snapshot` copied, into the same tensors."""
     targets = [getattr(batch.buffers, n) for n in _BUFFER_NAMES] + [
         layer.cumulative_length for layer in _layers(batch.cache)
     ]

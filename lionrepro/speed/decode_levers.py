@@ -215,11 +215,13 @@ def measure_model(
         result.setdefault("levers_not_run", {})[lever] = reason
         log(f"  {name} {lever}: not run, {reason}")
 
+    def compiles(lever: str) -> bool:
+        return any(word in lever.split("+") for word in ("fused", "compiled"))
+
     try:
-        compiling = ("fused", "compiled")
         levers = []
         for lever in settings.levers:
-            if any(word in lever for word in compiling) and name not in settings.fused_models:
+            if compiles(lever) and name not in settings.fused_models:
                 not_run(lever, f"compiles; measured only for {', '.join(settings.fused_models)} (`fused_models`)")
             elif "shrink" in lever and not family_of(model).compactable:
                 not_run(lever, f"shrink does not compact {type(model).__name__}'s cache")
@@ -261,7 +263,7 @@ def measure_model(
                 }
                 # The batch-1 clips as one batch: lengths that differ, rows that leave. Checked where nothing is
                 # compiled (compiling the pieces for each of its batch sizes would cost a GPU run a minute)
-                if "shrink" in lever and not any(word in lever for word in compiling):
+                if "shrink" in lever and not compiles(lever):
                     entry["graphs_match_eager"] = _agreement(model, name, settings, clips, lever_options(lever))
                 throughput = ""
                 if batched:
