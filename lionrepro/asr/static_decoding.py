@@ -12,9 +12,10 @@ under which inductor also rewrites every one-row matrix product (batch 1's) as a
 cuBLAS call (`torch/_inductor/decomposition.py`, `mm`/`bmm`; GPUs only), as gpt-fast does for batch-1 decoding.
 `windows` is the prefill's lever: Qwen3-ASR's audio encoder attends over all its windows in one call per layer
 (`lionrepro.asr.audio_windows`) instead of one call per window. `shrink` is the batch's: a static batch decodes until
-its longest transcript ends, every row to the end (in the protocol's 2 x 256 sorted batches, 48% and 72% of the rows'
-steps are past their own end), so rows whose transcript has ended leave it, and the rest go on in a batch half its
-size or less, with its own cache and captured step (in-flight batching's idea, without refilling the freed rows).
+its longest transcript ends, every row to the end (a decode run records each batch's `tokens_of_rows` beside its
+steps: the rows' own share of the steps it ran), so rows whose transcript has ended leave it, and the rest go on in
+a batch half its size or less, with its own cache and captured step (in-flight batching's idea, without refilling
+the freed rows).
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
