@@ -1,10 +1,13 @@
-"""Where a decoding step's time goes on the GPU, kernel by kernel, under one of the decode levers.
+"""Where a decoding step's and a prefill's time go on the GPU, kernel by kernel, under one of the decode levers.
 
 For Qwen3-ASR-1.7B at batch 1 and at a batched size: the CUDA kernels of a few static-cache steps under
 torch.profiler (top kernels by device time), with the lever's parts applied (compiled pieces, grouped-query decode
 attention, merged projections, or the whole step compiled; warmed up, so compiling stays outside the profile). The
 steps run without a CUDA graph, so the table shows the kernels' own time, not the launches a graph removes; the
-per-token times with the graph are `gpu.sh`'s. Writes `decode_profile_<device>.json` and the kernel tables as text.
+per-token times with the graph are `gpu.sh`'s. At the batched size, the prefill too (half of a batch's time before
+rows left the batch), with the audio encoder's windows one attention call each and in one call (`windows`): its
+kernels, how many it launches, and its wall time against their device time (the gap is the host's).
+Writes `decode_profile_<device>.json` and the kernel tables as text.
 Usage: python benchmarks/gpu_decode_profile.py OUT_DIR [--lever LEVER] [--batch-size N] [--smoke]
 """
 
@@ -22,7 +25,9 @@ from torch.autograd import DeviceType
 from lionrepro.asr import architectures
 from lionrepro.asr.static_decoding import CAPTURE_STEPS, StaticGreedyDecoder
 from lionrepro.provenance import provenance
-from lionrepro.speed.decode_levers import LEVERS, decoder_weight_bytes, lever_options
+from lionrepro.speed.decode_levers import LEVERS, lever_options
+from lionrepro.speed.latency import Timer
+from lionrepro.speed.roofline import decoder_weight_bytes
 from lionrepro.speed.table3_protocol import protocol_clips
 
 PROFILED_STEPS = 5
@@ -52,6 +57,31 @@ def kernel_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[st
     return events.table(sort_by=key, row_limit=18, max_name_column_width=60), per_step_us / 1e6
 
 
+def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[str, dict[str, float]]:
+    """The top kernels of one prefill after a warm-up one, with its wall seconds, its kernels' device seconds and
+    how many kernels it launched (on a CPU: its ops' self time and count)."""
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    timer = Timer(device)
+    with torch.inference_mode():
+        decoder.prefill()
+        wall = timer(decoder.prefill)
+        with torch.profiler.profile(activities=activities) as prof:
+            decoder.prefill()
+    events = prof.key_averages()
+    if device.type == "cuda":
+        key = "self_device_time_total"
+        kernels = [e for e in events if e.device_type == DeviceType.CUDA]
+        busy = sum(e.self_device_time_total for e in kernels)
+    else:
+        key = "self_cpu_time_total"
+        kernels = list(events)
+        busy = sum(e.self_cpu_time_total for e in kernels)
+    record = {"wall_s": wall, "kernel_time_s": busy / 1e6, "kernels": sum(e.count for e in kernels)}
+    return events.table(sort_by=key, row_limit=18, max_name_column_width=60), record
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -79,6 +109,20 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - began
         print(f"[{elapsed:6.1f}s] batch {batch}, {args.lever}: {step_s * 1e3:.3f} ms of kernels per step")
         print(table, flush=True)
+        if batch == 1:
+            continue
+        for windows in (False, True):
+            options = lever_options(args.lever) | {"windows": windows}
+            decoder = StaticGreedyDecoder(model, inputs, tokens, graph=False, **options)
+            table, record = prefill_table(decoder, device)
+            label = "prefill" + ("_windows" if windows else "")
+            (args.out / f"kernels_{label}_batch{batch}.txt").write_text(table, encoding="utf-8")
+            results["runs"][str(batch)][label] = record
+            print(
+                f"[{time.perf_counter() - began:6.1f}s] {label}, batch {batch}: {record['wall_s'] * 1e3:.1f} ms,"
+                f" {record['kernel_time_s'] * 1e3:.1f} ms in {record['kernels']} kernels"
+            )
+            print(table, flush=True)
         results["provenance"] = provenance(stage="decode-profile", seed=0, wall_s=time.perf_counter() - began)
         (args.out / f"decode_profile_{kind}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

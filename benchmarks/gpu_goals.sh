@@ -6,7 +6,8 @@
 #          windows), and what `evaluate --decoder static` runs; then that `evaluate --decoder static` writes generate's
 #          hypotheses on the GPU too (benchmarks/gpu_static_check.py, the tiny base: graphs, their reuse, shrinking).
 #   batch1: batch-1 decode within 2x the weight-bandwidth floor. The whole step compiled with inductor's
-#          coordinate-descent tuning (batch 1 only), then the kernels of a step at batch 1 and 256 (profile/).
+#          coordinate-descent tuning (batch 1 only), then the kernels of a step at batch 1 and 256, and of the prefill
+#          at 256 with and without the one-call encoder windows (profile/).
 # Usage: bash benchmarks/gpu_goals.sh OUT_DIR [rtfx|batch1] [--smoke]
 # Results as benchmarks/gpu.sh writes them; commit them under results/measured/<run>/ after
 # `python benchmarks/attest_device_results.py`.

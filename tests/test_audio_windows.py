@@ -13,11 +13,6 @@ from lionrepro.asr.static_decoding import StaticGreedyDecoder
 TINY = architectures.TINY.name
 
 
-@pytest.fixture(scope="module")
-def tiny_qwen():
-    return architectures.build(TINY)
-
-
 def test_the_encoder_on_one_call_per_layer_equals_one_call_per_window(tiny_qwen):
     encoder = tiny_qwen.model.audio_tower
     # 8 s windows: a short clip, one of exactly a window, and two of several windows with a partial last one

@@ -88,7 +88,12 @@ def measured_tables(say: Callable[[str], None] = print) -> list[Table]:
     for kind, render, title in (
         ("speed", speed_table, "Table 3 beside our latency measurement (same architectures, random weights)"),
         ("cost", cost_table, "Table 4 beside our training-throughput measurement and its projection"),
-        ("decode", decode_table, "Table 3's protocol lever by lever, against each decoder's weight-bandwidth floor"),
+        (
+            "decode",
+            decode_table,
+            "Table 3's protocol lever by lever, against each decoder's weight-bandwidth floor and each batch's"
+            " roofline",
+        ),
     ):
         runs = measurement_runs(kind)
         if not runs:

@@ -9,7 +9,9 @@ audio seconds per second).
 
 At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
 (decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
-device's published bandwidth and with the bandwidth a large copy actually reaches here.
+device's published bandwidth and with the bandwidth a large copy actually reaches here. A batch's prefill and its
+decoding are each set against their own roofline floor (`lionrepro.speed.roofline`), which bounds the RTFx this
+device could reach on these clips (`rtfx_ceiling`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import WhisperForConditionalGeneration
 
 from lionrepro.asr import architectures
-from lionrepro.asr.decode_families import family_of, text_decoder
+from lionrepro.asr.decode_families import family_of
 from lionrepro.asr.static_decoding import CAPTURE_STEPS, OPTIONS, StaticGreedyDecoder
 from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
 from lionrepro.speed.measurement_run import failure_record
+from lionrepro.speed.roofline import (
+    counted_flops,
+    decode_floor_s,
+    decoder_weight_bytes,
+    device_limits,
+    floor_s,
+    weight_bytes,
+)
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, Clip, protocol_clips
 
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
@@ -63,8 +72,6 @@ def lever_options(lever: str) -> dict[str, bool]:
     return {option: option in parts for option in OPTIONS}
 
 
-# Published peak memory bandwidth (bytes/s) by device name: NVIDIA's H200 and H100 SXM datasheets
-PUBLISHED_BANDWIDTH = {"H200": 4.8e12, "H100 80GB HBM3": 3.35e12}
 FLOOR_GOAL = 2.0  # issue 12: batch-1 decode within 2x of the weight-bandwidth floor
 RTFX_GOAL = 1000.0  # issue 12: batched RTFx of at least 1,000 for Qwen3-ASR-1.7B
 
@@ -102,38 +109,6 @@ class DecodeSettings:
             pool = sorted(pool, key=lambda c: c.duration_s)
         batches = [pool[k * self.batch_size : (k + 1) * self.batch_size] for k in range(self.batches)]
         return clips[: self.clips], batches
-
-
-def decoder_weight_bytes(model: torch.nn.Module) -> int:
-    """Bytes of the weights one decoding step reads: the text decoder and its output head (a tied embedding
-    counted once), without what a step does not touch (Whisper's cross-attention key/value projections, whose
-    results are cached, and its position table, of which it reads one row)."""
-    if isinstance(model, WhisperForConditionalGeneration):
-        modules = [text_decoder(model), model.proj_out]
-        skip = ("encoder_attn.k_proj", "encoder_attn.v_proj", "embed_positions")
-    elif isinstance(model, architectures.Meralion2ASR):
-        modules, skip = [text_decoder(model)], ()  # its language model, head included
-    else:
-        modules, skip = [text_decoder(model), model.lm_head], ()
-    seen: dict[int, int] = {}
-    for module in modules:
-        for name, param in module.named_parameters():
-            if not any(part in name for part in skip):
-                seen[param.data_ptr()] = param.numel() * param.element_size()
-    return sum(seen.values())
-
-
-def copy_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 5) -> float:
-    """Bytes per second a large device-to-device copy reaches (read + write), best of `repeats`."""
-    source = torch.empty(int(gib * 2**30), dtype=torch.uint8, device=device)
-    target = torch.empty_like(source)
-    timer = Timer(device)
-    best = min(timer(lambda: target.copy_(source)) for _ in range(repeats + 1))
-    return 2 * gib * 2**30 / best
-
-
-def published_bandwidth(device_name: str) -> float | None:
-    return next((value for key, value in PUBLISHED_BANDWIDTH.items() if key in device_name), None)
 
 
 def _time_lever(model, name, lever, clips: list[Clip], settings, timer, seed, cache_length=None) -> dict:
@@ -188,25 +163,70 @@ def _agreement(model, name, settings, clips: list[Clip], options: dict[str, bool
     return bool(torch.equal(eager, graph))
 
 
+def batch_floors(model, name: str, chunk: list[Clip], settings: DecodeSettings, limits: dict, seed: int) -> dict:
+    """A batch's roofline (`lionrepro.speed.roofline`): its prefill's matrix FLOPs, counted, and on each basis of
+    `limits` the least time its prefill (every weight read once, its FLOPs at full throughput) and its decoding (rows
+    leaving as they end: `decode_floor_s`) could take; None where the basis lacks a limit."""
+    device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
+    inputs = architectures.make_inputs(name, [c.duration_s for c in chunk], device, dtype, seed=seed)
+    flops = counted_flops(lambda: architectures.generate_fixed(model, inputs, 1))
+    prompts = family_of(model).prompt_mask(inputs).sum(-1).tolist()
+    tokens = [c.tokens for c in chunk]
+    every_weight = weight_bytes(model)
+    return {
+        "prefill_flops": flops,
+        "floor_s": {
+            basis: {
+                "prefill": floor_s(flops, every_weight, limit),
+                "decode": decode_floor_s(model, prompts, tokens, limit),
+            }
+            for basis, limit in limits.items()
+        },
+    }
+
+
+def against_floors(runs: list[dict[str, Any]], floors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Batched runs against their batches' floors, per basis: measured over floor for the prefills and for the
+    decoding, and the RTFx the floors allow (`rtfx_ceiling`); None where a floor is unknown."""
+    audio = sum(run["audio_s"] for run in runs)
+    prefill = sum(run["prefill_s"] for run in runs)
+    decode = sum(run["total_s"] - run["prefill_s"] for run in runs)
+    out: dict[str, Any] = {}
+    for basis in floors[0]["floor_s"]:
+        least = [floor["floor_s"][basis] for floor in floors]
+        if any(part is None for floor in least for part in floor.values()):
+            out[basis] = None
+            continue
+        least_prefill, least_decode = sum(f["prefill"] for f in least), sum(f["decode"] for f in least)
+        out[basis] = {
+            "prefill": prefill / least_prefill,
+            "decode": decode / least_decode,
+            "rtfx_ceiling": audio / (least_prefill + least_decode),
+        }
+    return out
+
+
 def measure_model(
     name: str,
     settings: DecodeSettings,
-    bandwidth: dict,
+    limits: dict,
     log: Callable[[str], None],
     stop_at: float | None = None,
     on_lever: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict:
-    """Every lever's batch-1 latency over the protocol's clips and batched RTFx for one model, with its floor; no
-    lever starts after `stop_at` (`time.perf_counter()`), and `on_lever` gets the result so far after each lever."""
+    """Every lever's batch-1 latency over the protocol's clips and batched RTFx for one model, with their floors
+    (`limits`: `roofline.device_limits`); no lever starts after `stop_at` (`time.perf_counter()`), and `on_lever` gets
+    the result so far after each lever."""
     device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
     timer = Timer(device)
     model = architectures.build(name, device=device, dtype=dtype, num_layers_override=settings.layers)
     clips, batches = settings.clips_and_batches()
-    weight_bytes = decoder_weight_bytes(model)
-    floors = {key: weight_bytes / value for key, value in bandwidth.items() if value}
+    decoder_bytes = decoder_weight_bytes(model)
+    bandwidth = {"measured_copy": limits["measured"]["bandwidth"], "published": limits["published"]["bandwidth"]}
+    floors = {key: decoder_bytes / value for key, value in bandwidth.items() if value}
     result: dict[str, Any] = {
         "paper_model": architectures.architecture(name).paper_model,
-        "decoder_weight_bytes": weight_bytes,
+        "decoder_weight_bytes": decoder_bytes,
         "floor_per_token_s": floors,
         "levers": {},
     }
@@ -228,6 +248,14 @@ def measure_model(
             else:
                 levers.append(lever)
         lengths = fixed_cache_lengths(name, clips, batches)
+        roofs = None
+        if batches and levers:
+            try:
+                roofs = [batch_floors(model, name, chunk, settings, limits, k) for k, chunk in enumerate(batches)]
+                result["batch_floors"] = roofs
+            except Exception as error:  # noqa: BLE001 - recorded; the levers are still timed
+                result["batch_floors"] = failure_record(error)
+                log(f"  {name} batch floors FAILED: {result['batch_floors']['error']}")
         for lever in levers:
             began = time.perf_counter()
             if stop_at is not None and began > stop_at:
@@ -270,6 +298,14 @@ def measure_model(
                     audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
                     entry["batched"] = {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds}
                     throughput = f", RTFx {audio / seconds:.0f} at batch {settings.batch_size}"
+                    if roofs:
+                        entry["batched"]["against_floors"] = against_floors(batched, roofs)
+                        throughput += "".join(
+                            f" [{basis} floors: prefill x{v['prefill']:.1f}, decode x{v['decode']:.1f},"
+                            f" RTFx ceiling {v['rtfx_ceiling']:.0f}]"
+                            for basis, v in entry["batched"]["against_floors"].items()
+                            if v
+                        )
                     shrank = [run["shrank_to"] for run in batched if "shrank_to" in run]
                     throughput += f" (shrank to {shrank})" if shrank else ""
                 if "graphs_match_eager" in entry:
@@ -299,8 +335,12 @@ def run_decode(
     """Every model in `settings.models`; one model's failure is recorded, not fatal."""
     device = torch.device(settings.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    bandwidth = {"measured_copy": copy_bandwidth(device), "published": published_bandwidth(name)}
-    log(f"[decode] {name}: copy bandwidth {bandwidth['measured_copy'] / 1e12:.2f} TB/s")
+    limits = device_limits(device, getattr(torch, settings.dtype))
+    bandwidth = {"measured_copy": limits["measured"]["bandwidth"], "published": limits["published"]["bandwidth"]}
+    log(
+        f"[decode] {name}: copy bandwidth {bandwidth['measured_copy'] / 1e12:.2f} TB/s,"
+        f" matrix throughput {limits['measured']['flops'] / 1e12:.1f} TFLOP/s ({settings.dtype})"
+    )
     results: dict[str, Any] = {
         "kind": "decode",
         "device_type": device.type,
@@ -314,6 +354,7 @@ def run_decode(
             "clips": [c.as_dict() for c in settings.clips_and_batches()[0]],
         },
         "bandwidth_bytes_per_s": bandwidth,
+        "device_limits": limits,
         "goals": {"over_floor_at_most": FLOOR_GOAL, "rtfx_at_least": RTFX_GOAL, "rtfx_model": "qwen3-asr-1.7b"},
         "models": {},
     }
@@ -338,7 +379,7 @@ def run_decode(
             partial(model_name, entry | {"wall_s": 0.0})
             continue
         try:
-            entry = measure_model(model_name, settings, bandwidth, log, stop_at, functools.partial(partial, model_name))
+            entry = measure_model(model_name, settings, limits, log, stop_at, functools.partial(partial, model_name))
         except Exception as error:  # noqa: BLE001 - recorded, the other models still run
             entry = failure_record(error)
             log(f"  {model_name} FAILED: {entry['error']}")
@@ -376,6 +417,7 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         "x floor (published)",
         "x floor (copy)",
         "RTFx (batching)",
+        "batched x floor: prefill, decode; RTFx ceiling",
         "run",
     ]
     rows: list[list[Any]] = []
@@ -385,15 +427,16 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         for lever, entry in model.get("levers", {}).items():
             source = Path(entry["source"]).parent.name if "source" in entry else "-"
             if entry["status"] != "ok":
-                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", "", source])
+                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", "", "", source])
                 continue
             over = entry["over_floor"]
             settings = entry.get("settings", results.get("settings", {}))
             order = "sorted" if settings.get("sort_batches") else "as drawn"
             batched = entry["batched"]
-            throughput = "batch 1 only"
+            throughput, roofline = "batch 1 only", "-"
             if batched:
                 throughput = f"{batched['rtfx']:.0f} ({settings.get('batches', 1)} x {batched['batch_size']}, {order})"
+                roofline = _against_floors_cell(batched.get("against_floors", {}))
             rows.append(
                 [
                     name,
@@ -404,9 +447,20 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                     f"{over['published']:.2f}" if "published" in over else "-",
                     f"{over['measured_copy']:.2f}",
                     throughput,
+                    roofline,
                     source,
                 ]
             )
         if model.get("status") == "error":
-            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", "", "-"])
+            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", "", "", "-"])
     return headers, rows
+
+
+def _against_floors_cell(against: dict[str, Any]) -> str:
+    """The batched runs against their floors on the published basis, or on the measured one where the device has no
+    published figures (labelled); "-" for runs made before floors were recorded."""
+    for basis, label in (("published", ""), ("measured", " (measured)")):
+        if against.get(basis):
+            v = against[basis]
+            return f"{v['prefill']:.1f}, {v['decode']:.1f}; {v['rtfx_ceiling']:.0f}{label}"
+    return "-"
