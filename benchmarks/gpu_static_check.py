@@ -71,6 +71,7 @@ def compare(backend, rows: list[dict], batch_size: int, budget: TokenBudget, dev
         "generated_tokens": sum(h["generated_tokens"] for h in out["static"]),
         "generate_wall_s": out["generate_wall_s"],
         "static_wall_s": out["static_wall_s"],
+        "static_capture_s": backend.capture_seconds,  # graphs captured so far (what `evaluate` leaves out of timings)
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 
 import pytest
 import torch
@@ -26,6 +27,7 @@ from lionrepro.asr.backends import family, load_backend
 from lionrepro.asr.backends.qwen2_5_omni import SPEECH_OUTPUT
 from lionrepro.asr.evaluation import RESULTS_FILE, TokenBudget, transcribe
 from lionrepro.asr.qwen3_asr_original import renamed
+from lionrepro.asr.static_decoding import StaticGreedyDecoder
 from lionrepro.asr.training_loop import FINAL_MODEL
 from lionrepro.config import load_profile
 from lionrepro.corpora.manifest import write_manifest
@@ -102,6 +104,37 @@ def test_the_static_decoder_writes_the_hypotheses_of_generate(layout, checkpoint
     assert static == by_generate
     assert not all(h["hit_token_budget"] for h in static)  # some rows stopped on their own
     assert len({h["generated_tokens"] for h in static}) > 2  # of different lengths
+
+
+def test_setting_up_is_timed_apart_from_decoding(checkpoints, tmp_path_factory, monkeypatch):
+    """A warm-up decode of the first batch, and the static decoder's graph captures (on a GPU: at a decoder's first
+    batch), are left out of the batches' decoding seconds and passed beside them. Here a second of sleep at each new
+    decoder's first prefill stands in for a capture (the CPU captures none)."""
+    rows = clip_rows(tmp_path_factory.mktemp("setup-clips"), 6)
+    backend = load_backend(checkpoints["qwen3_asr native"]).use_decoder("static")
+    first_prefill = StaticGreedyDecoder.prefill
+
+    def prefill_capturing(decoder):
+        if decoder.full is None:
+            time.sleep(1.0)
+            decoder.capture_seconds += 1.0
+        first_prefill(decoder)
+
+    monkeypatch.setattr(StaticGreedyDecoder, "prefill", prefill_capturing)
+    timings, again = [], []
+    expected = transcribe(backend, rows, 3, budget=BUDGET, progress=False, on_batch=lambda *t: timings.append(t[1:]))
+    assert backend.capture_seconds == 1.0  # the second batch of 3 rows fits the first's decoder
+    assert [setup for _, setup in timings] == [1.0, 0.0]
+    replayed = transcribe(backend, rows, 3, budget=BUDGET, progress=False, on_batch=lambda *t: again.append(t[1:]))
+    assert replayed == expected
+    assert backend.capture_seconds == 1.0 and [setup for _, setup in again] == [0.0, 0.0]
+    assert abs(timings[0][0] - again[0][0]) < 0.5  # the first batch's seconds leave its second of "capture" out
+
+    warmed = []
+    by_generate = load_backend(checkpoints["qwen3_asr native"])
+    assert transcribe(by_generate, rows, 3, budget=BUDGET, progress=False, warm_up=True,
+                      on_batch=lambda d, s, u: warmed.append(u)) == expected  # fmt: skip
+    assert warmed[0] > 0 and warmed[1:] == [0.0]  # the first batch was decoded once before it was timed
 
 
 def test_families_the_static_decoder_does_not_serve_are_refused(checkpoints):

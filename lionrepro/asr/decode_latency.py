@@ -8,6 +8,11 @@ generation and reading, as a user would wait for them) is shared equally by its 
 evaluation's partial files; the merged `hypotheses.jsonl` stays free of timings (it must not change between runs),
 and `results.json` gets the summary below. With a batch size above 1 the figure is throughput, not latency, and is
 labelled so.
+
+Setting up is timed apart, as benchmarks warm up before timing: a process's first batch is decoded once untimed
+(libraries initialised, kernels loaded; for the static decoder, its graphs captured), and the static decoder's later
+graph captures (a new cache size, a smaller batch) are taken out of the batch they fall in. Both are kept beside the
+rows as their share of setup seconds, and the summary says how many seconds it left out.
 """
 
 from __future__ import annotations
@@ -18,17 +23,19 @@ from collections.abc import Sequence
 from typing import Any
 
 SECONDS = "decode_seconds"  # a row's share of its batch's wall time
+SETUP = "setup_seconds"  # a row's share of its batch's setup, left out of SECONDS: a warm-up decode, graph captures
 BATCH_ROWS = "batch_rows"  # the rows of the batch it was decoded in
 TOKENS = "generated_tokens"  # tokens the model wrote for the row, up to its stop token (kept in the hypotheses)
 
 
-def timed(rows: list[dict[str, Any]], seconds: float) -> list[dict[str, Any]]:
-    """The rows of one decoded batch, each with its share of the batch's `seconds`."""
-    return [{**row, SECONDS: seconds / len(rows), BATCH_ROWS: len(rows)} for row in rows]
+def timed(rows: list[dict[str, Any]], seconds: float, setup: float = 0.0) -> list[dict[str, Any]]:
+    """The rows of one decoded batch, each with its share of the batch's `seconds` and of its `setup` seconds."""
+    n = len(rows)
+    return [{**row, SECONDS: seconds / n, SETUP: setup / n, BATCH_ROWS: n} for row in rows]
 
 
 def untimed(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in row.items() if key not in (SECONDS, BATCH_ROWS)}
+    return {key: value for key, value in row.items() if key not in (SECONDS, SETUP, BATCH_ROWS)}
 
 
 def _spread(values: list[float]) -> dict[str, Any]:
@@ -58,6 +65,7 @@ def latency(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
         "generated_tokens_per_sample": _spread([float(t) for t in tokens]) if tokens else None,
         "seconds_per_generated_token": sum(seconds) / sum(tokens) if tokens and sum(tokens) else None,
         "untimed_rows": len(rows) - len(timed_rows),  # decoded by a session that kept no timing
+        "setup_seconds_left_out": sum(row.get(SETUP, 0.0) for row in timed_rows),
         "batch_sizes": batch_sizes,
         "table3_protocol": batch_sizes == [1],
     }

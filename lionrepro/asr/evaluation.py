@@ -114,7 +114,8 @@ def transcribe(
     budget: TokenBudget = TokenBudget(),
     progress: bool = True,
     shard: tuple[int, int] = (0, 1),
-    on_batch: Callable[[list[dict[str, Any]], float], None] | None = None,
+    on_batch: Callable[[list[dict[str, Any]], float, float], None] | None = None,
+    warm_up: bool = False,
 ) -> list[dict[str, Any]]:
     """Greedy hypotheses of manifest `rows`, one dict per row in the input order: id, dataset, language,
     reference, raw_output (all the model wrote before its stop token), predicted_language (the language its output
@@ -123,20 +124,29 @@ def transcribe(
 
     With `shard=(rank, world)` only every world-th batch from the rank-th is decoded (the rows of one process of a
     sharded evaluation); `on_batch` receives each batch's hypotheses as soon as they are decoded, with the batch's
-    wall time in seconds."""
+    wall time in seconds and the seconds of setting up that were left out of it (lionrepro.asr.decode_latency):
+    with `warm_up`, the first batch decoded once before it is timed, and any graph captures of the static decoder."""
     rank, world = shard
     results: dict[int, dict[str, Any]] = {}
     batches = length_sorted_batches(rows, batch_size)[rank::world]
     total = sum(len(indices) for indices in batches)
     with tqdm(total=total, desc="decoding", unit="utt", disable=not progress) as bar:
-        for indices in batches:
+        for number, indices in enumerate(batches):
             batch = [rows[i] for i in indices]
+            budgets = [budget(row["duration"]) for row in batch]
+            setup = 0.0
+            if warm_up and number == 0:
+                start = time.perf_counter()
+                list(_decode_batch(backend, batch, budgets))
+                setup = time.perf_counter() - start
+            captured = backend.capture_seconds
             start = time.perf_counter()
-            decoded = list(_decode_batch(backend, batch, [budget(row["duration"]) for row in batch]))
+            decoded = list(_decode_batch(backend, batch, budgets))
             seconds = time.perf_counter() - start  # the tokens are on the host: the device has finished
+            captured = backend.capture_seconds - captured
             results.update(zip(indices, decoded, strict=True))
             if on_batch is not None:
-                on_batch(decoded, seconds)
+                on_batch(decoded, seconds - captured, setup + captured)
             bar.update(len(indices))
     return [results[i] for i in sorted(results)]
 
@@ -272,7 +282,7 @@ def evaluate(
     hypothesis_log.barrier()  # every process has read what is done before any writes more
     start = time.perf_counter()
     transcribe(backend, pending, batch_size, budget=budget, progress=progress and rank == 0, shard=(rank, world),
-           on_batch=hypothesis_log.Appender(out_dir, key, rank))  # fmt: skip
+           on_batch=hypothesis_log.Appender(out_dir, key, rank), warm_up=True)  # fmt: skip
     wall = time.perf_counter() - start
     hypothesis_log.barrier()
     if rank == 0:

@@ -43,15 +43,15 @@ def done(out_dir: Path, key: str) -> dict[str, dict[str, Any]]:
 
 class Appender:
     """This session's file for `key`: each call appends a decoded batch's rows, each with its share of the batch's
-    wall time (lionrepro.asr.decode_latency), and makes them durable before returning."""
+    wall time and setup time (lionrepro.asr.decode_latency), and makes them durable before returning."""
 
     def __init__(self, out_dir: Path, key: str, rank: int) -> None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         self.path = Path(out_dir) / f"{PREFIX}{key}-{rank}-{os.getpid()}-{time.time_ns()}.jsonl"
 
-    def __call__(self, rows: list[dict[str, Any]], seconds: float) -> None:
+    def __call__(self, rows: list[dict[str, Any]], seconds: float, setup: float = 0.0) -> None:
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in timed(rows, seconds)))
+            handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in timed(rows, seconds, setup)))
             handle.flush()
             os.fsync(handle.fileno())
 

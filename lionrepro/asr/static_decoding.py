@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,7 @@ class StaticGreedyDecoder:
         self.model = model
         self.full: _Batch | None = None  # the whole batch, made by the first prefill
         self.smaller: dict[int, _Batch] = {}  # with `shrink`: by batch size, made when first needed
+        self.capture_seconds = 0.0  # spent in `capture`: once per batch size, a cost of setting up, not of decoding
 
     def takes(self, inputs: dict[str, torch.Tensor], new_tokens: int | Sequence[int]) -> bool:
         """Whether this decoder's cache, buffers and captured steps fit another batch (as many rows, its prompt and
@@ -215,6 +217,8 @@ class StaticGreedyDecoder:
         if self.full is None:
             self.prefill()
         batch = batch or self.full
+        torch.cuda.synchronize()
+        began = time.perf_counter()
         saved = _snapshot(batch)
         with self._pieces():
             stream = torch.cuda.Stream()
@@ -227,6 +231,8 @@ class StaticGreedyDecoder:
             with torch.cuda.graph(batch.graph):
                 self._step(batch)
         _restore(batch, saved)
+        torch.cuda.synchronize()
+        self.capture_seconds += time.perf_counter() - began
 
     @torch.inference_mode()
     def decode(self) -> torch.Tensor:
@@ -327,6 +333,12 @@ class DecoderPool:
         self.model, self.stop_ids, self.graph, self.options = model, stop_ids, graph, options
         self.family = family_of(model)
         self.decoders: dict[int, StaticGreedyDecoder] = {}
+        self.replaced_capture_seconds = 0.0  # of the decoders a new cache size replaced
+
+    @property
+    def capture_seconds(self) -> float:
+        """Seconds every decoder the pool has made spent capturing graphs."""
+        return self.replaced_capture_seconds + sum(d.capture_seconds for d in self.decoders.values())
 
     def __call__(self, inputs: dict[str, torch.Tensor], budgets: list[int]) -> torch.Tensor:
         """Every row's tokens, as `StaticGreedyDecoder` returns them."""
@@ -335,6 +347,7 @@ class DecoderPool:
         slots = max(self.MIN_SLOTS, 1 << (needed - 1).bit_length())
         decoder = self.decoders.get(rows)
         if decoder is None or decoder.cache_length != slots or not decoder.takes(inputs, budgets):
+            self.replaced_capture_seconds += decoder.capture_seconds if decoder else 0.0
             decoder = StaticGreedyDecoder(self.model, inputs, budgets, graph=self.graph, cache_length=slots,
                                           stop_ids=self.stop_ids, **self.options)  # fmt: skip
             self.decoders[rows] = decoder

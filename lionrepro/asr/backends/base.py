@@ -113,6 +113,11 @@ class Backend:
         self.static_decoders = None  # their caches were on the old device
         return self
 
+    @property
+    def capture_seconds(self) -> float:
+        """Seconds the static decoder has spent capturing CUDA graphs (setting up, not decoding; 0 without it)."""
+        return 0.0 if self.static_decoders is None else self.static_decoders.capture_seconds
+
     def batch(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """`inputs(rows)` on the model's device, audio features in its dtype."""
         moved = {key: value.to(self.model.device) for key, value in self.inputs(rows).items()}
