@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from lionrepro.speed.decode_levers import LEVERS, DecodeSettings, decode_table, run_decode
+from lionrepro.speed.decode_levers import LEVERS, DecodeSettings, run_decode
+from lionrepro.speed.decode_table import decode_table
 from lionrepro.speed.latency import SpeedSettings, run_speed, speed_table
 from lionrepro.speed.measurement_run import run_measurement
 from lionrepro.speed.training_cost import CostSettings, cost_table, run_cost

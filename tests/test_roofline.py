@@ -9,8 +9,8 @@ import torch
 
 from lionrepro.asr import architectures
 from lionrepro.asr.decode_families import family_of
-from lionrepro.speed.decode_levers import against_floors
 from lionrepro.speed.roofline import (
+    against_floors,
     counted_flops,
     decode_floor_s,
     decoder_weight_bytes,

@@ -20,10 +20,10 @@ from lionrepro.speed.decode_levers import (
     EVALUATE_STATIC,
     LEVERS,
     DecodeSettings,
-    decode_table,
     lever_options,
     run_decode,
 )
+from lionrepro.speed.decode_table import decode_table
 from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget
 from lionrepro.speed.evaluation_budget import test_audio_hours as audio_hours_of_test_sets
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
@@ -196,7 +196,7 @@ def test_the_speedup_claim_reads_the_newest_gpu_decode_run(tmp_path, monkeypatch
 
 
 def test_the_evaluation_budget_divides_the_test_audio_by_each_models_throughput():
-    from lionrepro.speed.decode_levers import newest_per_lever
+    from lionrepro.speed.decode_table import newest_per_lever
 
     older, newer = _decode_run(2.0, 1.0, "a"), _decode_run(2.0, 1.0, "b")
     for run, rtfx in ((older, 100.0), (newer, 400.0)):

@@ -231,7 +231,7 @@ def measured(kind: str) -> list[tuple[Path, dict[str, Any]]]:
 
 def decode_levers() -> dict[str, Any] | None:
     """Each (model, lever) of Table 3's protocol from the newest GPU run that measured it (`newest_per_lever`)."""
-    from lionrepro.speed.decode_levers import newest_per_lever
+    from lionrepro.speed.decode_table import newest_per_lever
 
     runs = [run for run in measured("decode") if run[1].get("device_type") == "cuda"]
     return newest_per_lever(runs) if runs else None

@@ -25,7 +25,7 @@ from lionrepro.report.table_rendering import (
     table1_balanced,
     tiny_table2,
 )
-from lionrepro.speed.decode_levers import decode_table, newest_per_lever
+from lionrepro.speed.decode_table import decode_table, newest_per_lever
 from lionrepro.speed.evaluation_budget import budget_table
 from lionrepro.speed.latency import speed_table
 from lionrepro.speed.training_cost import cost_table

@@ -21,7 +21,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,9 +28,10 @@ import torch
 from lionrepro.asr import architectures
 from lionrepro.asr.decode_families import family_of
 from lionrepro.asr.static_decoding import CAPTURE_STEPS, OPTIONS, StaticGreedyDecoder
-from lionrepro.speed.latency import Timer, free_memory, paper_latency, summary
+from lionrepro.speed.latency import Timer, free_memory, summary
 from lionrepro.speed.measurement_run import failure_record
 from lionrepro.speed.roofline import (
+    against_floors,
     counted_flops,
     decode_floor_s,
     decoder_weight_bytes,
@@ -183,27 +183,6 @@ def batch_floors(model, name: str, chunk: list[Clip], settings: DecodeSettings, 
             for basis, limit in limits.items()
         },
     }
-
-
-def against_floors(runs: list[dict[str, Any]], floors: list[dict[str, Any]]) -> dict[str, Any]:
-    """Batched runs against their batches' floors, per basis: measured over floor for the prefills and for the
-    decoding, and the RTFx the floors allow (`rtfx_ceiling`); None where a floor is unknown."""
-    audio = sum(run["audio_s"] for run in runs)
-    prefill = sum(run["prefill_s"] for run in runs)
-    decode = sum(run["total_s"] - run["prefill_s"] for run in runs)
-    out: dict[str, Any] = {}
-    for basis in floors[0]["floor_s"]:
-        least = [floor["floor_s"][basis] for floor in floors]
-        if any(part is None for floor in least for part in floor.values()):
-            out[basis] = None
-            continue
-        least_prefill, least_decode = sum(f["prefill"] for f in least), sum(f["decode"] for f in least)
-        out[basis] = {
-            "prefill": prefill / least_prefill,
-            "decode": decode / least_decode,
-            "rtfx_ceiling": audio / (least_prefill + least_decode),
-        }
-    return out
 
 
 def measure_model(
@@ -389,78 +368,3 @@ def run_decode(
 
 def past_deadline(settings: DecodeSettings) -> str:
     return f"past the run's deadline ({settings.deadline_s:g} s after it began)"
-
-
-def newest_per_lever(runs: list[tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
-    """One results dict holding each (model, lever) from the newest of `runs` (oldest first) that measured it, each
-    entry naming its run (`source`) and batching: a later run of some models or levers hides none of the others."""
-    merged: dict[str, Any] = {"device_name": runs[-1][1].get("device_name", "?"), "models": {}}
-    for source, run in runs:
-        for name, model in run["models"].items():
-            target = merged["models"].setdefault(name, {"levers": {}})
-            target.update({k: v for k, v in model.items() if k != "levers"})
-            for lever, entry in model.get("levers", {}).items():
-                target["levers"][lever] = entry | {"source": str(source), "settings": run["settings"]}
-    return merged
-
-
-def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Per model and lever: s/sample at batch 1, ms per token, times the published and measured floors, RTFx (with
-    its batching), and the run it comes from when the results merge several (`newest_per_lever`)."""
-    device = results.get("device_name", results.get("device_type", "?"))
-    headers = [
-        "model",
-        "paper s/sample (RTX PRO 4500)",
-        "lever",
-        f"s/sample, batch 1 ({device})",
-        "ms/token",
-        "x floor (published)",
-        "x floor (copy)",
-        "RTFx (batching)",
-        "batched x floor: prefill, decode; RTFx ceiling",
-        "run",
-    ]
-    rows: list[list[Any]] = []
-    for name, model in results["models"].items():
-        paper_s = paper_latency(model.get("paper_model", ""))
-        paper_cell = f"{paper_s['mean']:.4f} ± {paper_s['std']:.4f}" if paper_s else "-"
-        for lever, entry in model.get("levers", {}).items():
-            source = Path(entry["source"]).parent.name if "source" in entry else "-"
-            if entry["status"] != "ok":
-                rows.append([name, paper_cell, lever, f"error: {entry['error']}", "", "", "", "", "", source])
-                continue
-            over = entry["over_floor"]
-            settings = entry.get("settings", results.get("settings", {}))
-            order = "sorted" if settings.get("sort_batches") else "as drawn"
-            batched = entry["batched"]
-            throughput, roofline = "batch 1 only", "-"
-            if batched:
-                throughput = f"{batched['rtfx']:.0f} ({settings.get('batches', 1)} x {batched['batch_size']}, {order})"
-                roofline = _against_floors_cell(batched.get("against_floors", {}))
-            rows.append(
-                [
-                    name,
-                    paper_cell,
-                    lever,
-                    f"{entry['latency_s']['mean']:.4f} ± {entry['latency_s']['std']:.4f}",
-                    f"{entry['per_token_s'] * 1e3:.3f}",
-                    f"{over['published']:.2f}" if "published" in over else "-",
-                    f"{over['measured_copy']:.2f}",
-                    throughput,
-                    roofline,
-                    source,
-                ]
-            )
-        if model.get("status") == "error":
-            rows.append([name, paper_cell, "-", f"error: {model['error']}", "", "", "", "", "", "-"])
-    return headers, rows
-
-
-def _against_floors_cell(against: dict[str, Any]) -> str:
-    """The batched runs against their floors on the published basis, or on the measured one where the device has no
-    published figures (labelled); "-" for runs made before floors were recorded."""
-    for basis, label in (("published", ""), ("measured", " (measured)")):
-        if against.get(basis):
-            v = against[basis]
-            return f"{v['prefill']:.1f}, {v['decode']:.1f}; {v['rtfx_ceiling']:.0f}{label}"
-    return "-"

@@ -26,7 +26,7 @@ def test_audio_hours() -> float:
 
 
 def evaluation_budget(merged: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per model in `merged` (decode results, `decode_levers.newest_per_lever`): its fastest lever, GPU-hours for
+    """Per model in `merged` (decode results, `decode_table.newest_per_lever`): its fastest lever, GPU-hours for
     the 12 test sets, and the bf16 weights' size; and the models of Table 2 each architecture stands for."""
     hours = test_audio_hours()
     rows = []

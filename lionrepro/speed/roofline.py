@@ -136,3 +136,24 @@ def decode_floor_s(
             return None
         total += floor
     return total
+
+
+def against_floors(runs: list[dict[str, Any]], floors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Batched runs against their batches' floors, per basis: measured over floor for the prefills and for the
+    decoding, and the RTFx the floors allow (`rtfx_ceiling`); None where a floor is unknown."""
+    audio = sum(run["audio_s"] for run in runs)
+    prefill = sum(run["prefill_s"] for run in runs)
+    decode = sum(run["total_s"] - run["prefill_s"] for run in runs)
+    out: dict[str, Any] = {}
+    for basis in floors[0]["floor_s"]:
+        least = [floor["floor_s"][basis] for floor in floors]
+        if any(part is None for floor in least for part in floor.values()):
+            out[basis] = None
+            continue
+        least_prefill, least_decode = sum(f["prefill"] for f in least), sum(f["decode"] for f in least)
+        out[basis] = {
+            "prefill": prefill / least_prefill,
+            "decode": decode / least_decode,
+            "rtfx_ceiling": audio / (least_prefill + least_decode),
+        }
+    return out
