@@ -113,6 +113,9 @@ def test_one_row_at_a_time_records_table3s_seconds_per_sample(manifest, tmp_path
     per_sample = latency["seconds_per_sample"]
     assert per_sample["n"] == 8 and latency["untimed_rows"] == 0 and latency["table3_protocol"]
     setup = latency["setup_seconds_left_out"]  # the first row, decoded once before it was timed
+    audio = sum(json.loads(line)["duration"] for line in manifest.read_text().splitlines())
+    assert latency["rtfx"] == pytest.approx(audio / (per_sample["mean"] * per_sample["n"]))
+    assert set(latency["datasets_rtfx"]) == set(results["datasets"]) and all(latency["datasets_rtfx"].values())
     assert setup > 0 and 0 < per_sample["mean"] * per_sample["n"] + setup <= wall and per_sample["sd"] > 0
     assert sum(entry["n"] for entry in latency["languages"].values()) == 8
     hypotheses = [json.loads(line) for line in (tmp_path / "alone" / HYPOTHESES_FILE).read_text().splitlines()]

@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from lionrepro.languages import language as resolve_language
+
 SECONDS = "decode_seconds"  # a row's share of its batch's wall time
 SETUP = "setup_seconds"  # a row's share of its batch's setup, left out of SECONDS: a warm-up decode, graph captures
 BATCH_ROWS = "batch_rows"  # the rows of the batch it was decoded in
@@ -46,16 +48,24 @@ def _spread(values: list[float]) -> dict[str, Any]:
     }
 
 
-def latency(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+def _rtfx(rows: Sequence[dict[str, Any]], durations: dict[str, float]) -> float | None:
+    seconds = sum(row[SECONDS] for row in rows)
+    return sum(durations[row["id"]] for row in rows) / seconds if seconds > 0 else None
+
+
+def latency(rows: Sequence[dict[str, Any]], durations: dict[str, float]) -> dict[str, Any] | None:
     """Seconds per sample over the rows that carry a timing (mean, sample sd, count), overall and per language, with
     the tokens generated per sample; None when no row does. `table3_protocol` is true only when every timed row was
-    decoded alone (batch size 1), as Table 3 timed its models."""
+    decoded alone (batch size 1), as Table 3 timed its models. `rtfx`, overall and per dataset: seconds of audio
+    (`durations`, by row id) per second of decoding, as open_asr_leaderboard reports throughput."""
     timed_rows = [row for row in rows if SECONDS in row]
     if not timed_rows:
         return None
     by_language: dict[str, list[float]] = defaultdict(list)
+    by_dataset: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in timed_rows:
         by_language[row["language"]].append(row[SECONDS])
+        by_dataset[f"{resolve_language(row['language']).code}/{row['dataset']}"].append(row)  # as `summarize` keys
     batch_sizes = sorted({row[BATCH_ROWS] for row in timed_rows})
     tokens = [row[TOKENS] for row in timed_rows if TOKENS in row]
     seconds = [row[SECONDS] for row in timed_rows]
@@ -66,6 +76,8 @@ def latency(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
         "seconds_per_generated_token": sum(seconds) / sum(tokens) if tokens and sum(tokens) else None,
         "untimed_rows": len(rows) - len(timed_rows),  # decoded by a session that kept no timing
         "setup_seconds_left_out": sum(row.get(SETUP, 0.0) for row in timed_rows),
+        "rtfx": _rtfx(timed_rows, durations),
+        "datasets_rtfx": {key: _rtfx(group, durations) for key, group in sorted(by_dataset.items())},
         "batch_sizes": batch_sizes,
         "table3_protocol": batch_sizes == [1],
     }

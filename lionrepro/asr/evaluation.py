@@ -305,7 +305,7 @@ def evaluate(
                 "utterances_per_second": len(pending) / wall if pending else None,
                 "audio_seconds_per_second": audio_seconds / wall if pending else None,
             },
-            "latency": decode_latency.latency(timed),
+            "latency": decode_latency.latency(timed, {row["id"]: row["duration"] for row in test_rows}),
             **summarize(hypotheses),
         }
         write_json_atomic(out_dir / RESULTS_FILE, results)
