@@ -6,7 +6,8 @@ attention, merged projections, or the whole step compiled; warmed up, so compili
 steps run without a CUDA graph, so the table shows the kernels' own time, not the launches a graph removes; the
 per-token times with the graph are `gpu.sh`'s. At the batched size, the prefill too (half of a batch's time before
 rows left the batch), with the audio encoder's windows one attention call each and in one call (`windows`): its
-kernels, how many it launches, and its wall time against their device time (the gap is the host's).
+kernels, how many it launches, its wall time against their device time (the gap is the host's), its ops by host
+time, and which attention backends it ran.
 Writes `decode_profile_<device>.json` and the kernel tables as text.
 Usage: python benchmarks/gpu_decode_profile.py OUT_DIR [--lever LEVER] [--batch-size N] [--smoke]
 """
@@ -18,6 +19,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch.autograd import DeviceType
@@ -57,9 +59,11 @@ def kernel_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[st
     return events.table(sort_by=key, row_limit=18, max_name_column_width=60), per_step_us / 1e6
 
 
-def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[str, dict[str, float]]:
-    """The top kernels of one prefill after a warm-up one, with its wall seconds, its kernels' device seconds and
-    how many kernels it launched (on a CPU: its ops' self time and count)."""
+def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[str, str, dict[str, Any]]:
+    """The top kernels of one prefill after a warm-up one, and its top ops by host time (where a gap between wall and
+    kernel time goes: launches, an attention backend's planning); with its wall seconds, its kernels' device seconds,
+    how many kernels it launched (on a CPU: its ops' self time and count), and its attention ops by name (which
+    SDPA backend ran, how often, at what host cost)."""
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
@@ -78,8 +82,19 @@ def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[s
         key = "self_cpu_time_total"
         kernels = list(events)
         busy = sum(e.self_cpu_time_total for e in kernels)
-    record = {"wall_s": wall, "kernel_time_s": busy / 1e6, "kernels": sum(e.count for e in kernels)}
-    return events.table(sort_by=key, row_limit=18, max_name_column_width=60), record
+    attention = {
+        e.key: {"calls": e.count, "self_host_s": e.self_cpu_time_total / 1e6}
+        for e in events
+        if e.device_type == DeviceType.CPU and "attention" in e.key
+    }
+    record = {
+        "wall_s": wall,
+        "kernel_time_s": busy / 1e6,
+        "kernels": sum(e.count for e in kernels),
+        "attention_ops": attention,
+    }
+    host = events.table(sort_by="self_cpu_time_total", row_limit=18, max_name_column_width=60)
+    return events.table(sort_by=key, row_limit=18, max_name_column_width=60), host, record
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         for windows in (False, True):
             options = lever_options(args.lever) | {"windows": windows}
             decoder = StaticGreedyDecoder(model, inputs, tokens, graph=False, **options)
-            table, record = prefill_table(decoder, device)
+            table, host, record = prefill_table(decoder, device)
             label = "prefill" + ("_windows" if windows else "")
             (args.out / f"kernels_{label}_batch{batch}.txt").write_text(table, encoding="utf-8")
+            (args.out / f"host_{label}_batch{batch}.txt").write_text(host, encoding="utf-8")
             results["runs"][str(batch)][label] = record
             print(
                 f"[{time.perf_counter() - began:6.1f}s] {label}, batch {batch}: {record['wall_s'] * 1e3:.1f} ms,"
