@@ -416,3 +416,23 @@ def test_the_gpu_static_check_runs_and_finds_the_decoders_agree(tmp_path):
     (run,) = json.loads((tmp_path / "static_check_smoke.json").read_text())["runs"].values()
     assert run["differing_rows"] == [] and run["rows"] == 12 and run["generated_tokens"] > 12
     assert sorted(p.name for p in tmp_path.iterdir()) == ["static_check_smoke.json"]  # the clips are not kept
+
+
+def test_nocudnn_keeps_the_prefill_and_the_steps_off_cudnn_attention_and_decodes_the_same(tiny_qwen, monkeypatch):
+    inputs = architectures.make_inputs(TINY, [2.0, 4.5, 3.0], seed=3)
+    plain = StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False)()
+    decoder = StaticGreedyDecoder(tiny_qwen, inputs, 6, graph=False, gqa=True, nocudnn=True)
+    seen = []
+    for phase in ("prefill", "step"):
+        original = getattr(decoder.family, phase)
+
+        def recording(*args, original=original, phase=phase):
+            seen.append((phase, torch.backends.cuda.cudnn_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled()))
+            return original(*args)
+
+        monkeypatch.setattr(decoder.family, phase, recording)
+    assert torch.backends.cuda.cudnn_sdp_enabled()  # torch's default, outside the decoder
+    assert torch.equal(decoder(), plain)
+    assert {phase for phase, _, _ in seen} == {"prefill", "step"}
+    assert all(not cudnn and flash for _, cudnn, flash in seen)
+    assert torch.backends.cuda.cudnn_sdp_enabled()  # given back after

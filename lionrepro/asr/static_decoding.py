@@ -15,7 +15,9 @@ cuBLAS call (`torch/_inductor/decomposition.py`, `mm`/`bmm`; GPUs only), as gpt-
 its longest transcript ends, every row to the end (a decode run records each batch's `tokens_of_rows` beside its
 steps: the rows' own share of the steps it ran), so rows whose transcript has ended leave it, and the rest go on in
 a batch half its size or less, with its own cache and captured step (in-flight batching's idea, without refilling
-the freed rows).
+the freed rows). `nocudnn` keeps attention off cuDNN's kernels (flash, memory-efficient or math instead), in the
+prefill and the steps: on an H200 torch runs masked attention on cuDNN, whose host time per call (4.3 ms on average,
+under the profiler, over the 140 eager calls of run 3's batch-1 kernel profile) a graph hides but a prefill does not.
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
@@ -37,6 +39,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import EncoderDecoderCache
 
 from lionrepro.asr.attention_switch import attention_implementation
@@ -46,7 +49,9 @@ from lionrepro.asr.decode_step_pieces import GQA_DECODE, MergedProjections, fuse
 
 CAPTURE_STEPS = 3  # two warm-up steps (the first compiles fused pieces) and the captured one
 # The decoder's switches (`StaticGreedyDecoder`'s keyword options); the speed levers combine them
-OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned", "windows", "shrink")
+OPTIONS = ("fused", "gqa", "compiled", "merged", "tuned", "windows", "shrink", "nocudnn")
+# The attention kernels `nocudnn` leaves to torch: every SDPA backend but cuDNN's
+WITHOUT_CUDNN = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
 # What `lionrepro evaluate --decoder static` switches on, with the CUDA graph on a GPU (the compiled and merged
 # switches are left out: compiling costs minutes per batch shape, and merged weights are a copy a later change to
 # the model would not reach)
@@ -122,6 +127,7 @@ class StaticGreedyDecoder:
         tuned: bool = False,
         windows: bool = False,
         shrink: bool = False,
+        nocudnn: bool = False,
         cache_length: int | None = None,
         stop_ids: Sequence[int] = (),
     ) -> None:
@@ -140,6 +146,7 @@ class StaticGreedyDecoder:
         self.compiled = compiled
         self.tuned = tuned
         self.windows = windows
+        self.nocudnn = nocudnn
         self.shrink = shrink
         self.stop_ids = sorted(set(stop_ids))
         self.merged = MergedProjections.of(text_decoder(model)) if merged else None
@@ -177,7 +184,7 @@ class StaticGreedyDecoder:
             _reset(cache)
         mask, key_valid = prompt_masks(prompt_valid, length)
         positions = prompt_positions(prompt_valid)
-        with windowed_audio_attention(self.model) if self.windows else contextlib.nullcontext():
+        with windowed_audio_attention(self.model) if self.windows else contextlib.nullcontext(), self._kernels():
             first = self.family.prefill(self.inputs, cache, mask, positions).argmax(-1)
         if self.full is None:
             device = prompt_valid.device
@@ -314,7 +321,13 @@ class StaticGreedyDecoder:
                 stack.enter_context(fused_pieces(self.model))
             if self.gqa:
                 stack.enter_context(attention_implementation(self.model, GQA_DECODE))
+            stack.enter_context(self._kernels())
             yield
+
+    def _kernels(self) -> contextlib.AbstractContextManager[None]:
+        """Attention without cuDNN's kernels with `nocudnn` (global to torch while it lasts); as torch picks them
+        otherwise."""
+        return sdpa_kernel(WITHOUT_CUDNN) if self.nocudnn else contextlib.nullcontext()
 
     def __call__(self) -> torch.Tensor:
         self.prefill()

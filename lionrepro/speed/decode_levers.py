@@ -3,9 +3,9 @@
 Levers (`LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
 each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
 attention, merged projections, or the whole step compiled; the audio encoder's windows in one attention call; a
-batch that its finished rows leave. For each model and lever: seconds per sample at batch 1 over clips shaped like
-the test sets (each decoding its reference's length), the time per decoded token, and the batched throughput (RTFx:
-audio seconds per second).
+batch that its finished rows leave; attention kept off cuDNN's kernels. For each model and lever: seconds per sample
+at batch 1 over clips shaped like the test sets (each decoding its reference's length), the time per decoded token,
+and the batched throughput (RTFx: audio seconds per second).
 
 At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
 (decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
@@ -44,8 +44,9 @@ from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, C
 # Cumulative: transformers' loop; static cache + CUDA graph; + compiled pieces; + grouped-query decode attention;
 # + merged projections; then the whole step compiled instead of its pieces (one compile per batch size: the cache
 # length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
-# audio encoder's windows in one attention call (the prefill); rows leaving the batch as their transcripts end; and
-# what `evaluate --decoder static` runs
+# audio encoder's windows in one attention call (the prefill); rows leaving the batch as their transcripts end; what
+# `evaluate --decoder static` runs; and that, and every lever for the batch together, with attention kept off cuDNN's
+# kernels
 LEVERS = (
     "generate",
     "graph",
@@ -59,6 +60,8 @@ LEVERS = (
     "graph+fused+gqa+merged+shrink",
     "graph+fused+gqa+merged+windows+shrink",
     "graph+gqa+shrink",
+    "graph+gqa+shrink+nocudnn",
+    "graph+fused+gqa+merged+windows+shrink+nocudnn",
 )
 EVALUATE_STATIC = "graph+gqa+shrink"  # what `lionrepro evaluate --decoder static` decodes with (EVALUATION_OPTIONS)
 
