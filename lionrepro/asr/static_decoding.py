@@ -16,8 +16,9 @@ its longest transcript ends, every row to the end (a decode run records each bat
 steps: the rows' own share of the steps it ran), so rows whose transcript has ended leave it, and the rest go on in
 a batch half its size or less, with its own cache and captured step (in-flight batching's idea, without refilling
 the freed rows). `nocudnn` keeps attention off cuDNN's kernels (flash, memory-efficient or math instead), in the
-prefill and the steps: on an H200 torch runs masked attention on cuDNN, whose host time per call (4.3 ms on average,
-under the profiler, over the 140 eager calls of run 3's batch-1 kernel profile) a graph hides but a prefill does not.
+prefill and the steps: on an H200 torch ran the masked steps' attention on cuDNN (run 3's batch-1 kernel profile),
+whose host time per call (4.3 ms on average, under the profiler, over its 140 eager calls) a graph hides but a prefill
+does not.
 
 Masks are explicit 4D boolean masks over the whole static cache, and positions are explicit, so nothing in a step
 depends on a value the host must read: that is what makes the step capturable. Sliding-window layers (Gemma-2) get
