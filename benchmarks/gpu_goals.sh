@@ -4,7 +4,8 @@
 #   rtfx   (default): batched RTFx >= 1,000 for Qwen3-ASR-1.7B. Qwen3-ASR-1.7B and 0.6B at 2 x 256 sorted clips under
 #          the best lever so far, the rows-leave-the-batch levers (shrink, and shrink with the one-call encoder
 #          windows), what `evaluate --decoder static` runs, and it and all of them with attention off cuDNN's kernels
-#          (nocudnn); then that `evaluate --decoder static` writes generate's
+#          (nocudnn; the latter also pipelined: each next prefill overlapping this decoding); then that
+#          `evaluate --decoder static` writes generate's
 #          hypotheses on the GPU too (benchmarks/gpu_static_check.py, the tiny base: graphs, their reuse, shrinking).
 #   batch1: batch-1 decode within 2x the weight-bandwidth floor. The whole step compiled with inductor's
 #          coordinate-descent tuning (batch 1 only), then the kernels of a step at batch 1 and 256, and of the prefill
@@ -26,7 +27,7 @@ case "$PHASE" in
   rtfx)
     bash "$ROOT/benchmarks/gpu.sh" "$OUT" --skip cost speed --decode-models qwen3-asr-1.7b qwen3-asr-0.6b \
       --decode-levers graph+fused+gqa+merged graph+fused+gqa+merged+shrink graph+fused+gqa+merged+windows+shrink \
-      graph+gqa+shrink graph+gqa+shrink+nocudnn graph+fused+gqa+merged+windows+shrink+nocudnn \
+      graph+gqa+shrink graph+gqa+shrink+nocudnn graph+fused+gqa+merged+windows+shrink+nocudnn+pipelined \
       --decode-batch-size 256 --decode-batches 2 "$@"
     status=$?
     then_run benchmarks/gpu_static_check.py "$OUT" "$@" ;;

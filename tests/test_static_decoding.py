@@ -19,6 +19,7 @@ from lionrepro.asr.static_decoding import OPTIONS, StaticGreedyDecoder, prompt_m
 from lionrepro.speed.decode_levers import (
     EVALUATE_STATIC,
     LEVERS,
+    PIPELINED,
     DecodeSettings,
     lever_options,
     run_decode,
@@ -26,6 +27,7 @@ from lionrepro.speed.decode_levers import (
 from lionrepro.speed.decode_table import decode_table
 from lionrepro.speed.evaluation_budget import budget_table, evaluation_budget
 from lionrepro.speed.evaluation_budget import test_audio_hours as audio_hours_of_test_sets
+from lionrepro.speed.pipelined_batches import decode_pipelined
 from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, protocol_clips, reference_tokens
 
 TINY = architectures.TINY.name
@@ -289,7 +291,7 @@ def test_a_batch_1_only_run_records_no_throughput_and_the_budget_skips_it():
 def test_each_lever_names_its_decoder_options():
     for lever in LEVERS[1:]:
         on = {option for option, value in lever_options(lever).items() if value}
-        assert on == set(lever.split("+")) - {"graph"} and on <= set(OPTIONS)
+        assert on == set(lever.split("+")) - {"graph", PIPELINED} and on <= set(OPTIONS)
     with pytest.raises(ValueError, match="not a static decoding lever"):
         lever_options("generate")
 
@@ -436,3 +438,39 @@ def test_nocudnn_keeps_the_prefill_and_the_steps_off_cudnn_attention_and_decodes
     assert {phase for phase, _, _ in seen} == {"prefill", "step"}
     assert all(not cudnn and flash for _, cudnn, flash in seen)
     assert torch.backends.cuda.cudnn_sdp_enabled()  # given back after
+
+
+def test_pipelined_batches_decode_what_each_batch_decodes_alone(tiny_qwen):
+    """Each next batch's prefill runs in a second thread while this batch decodes (on a GPU, on its own stream): the
+    tokens are those of each batch decoded alone, rows leaving the batches included."""
+    batches = [[2.0, 4.5, 3.0, 1.2], [5.0, 2.2, 3.3, 4.1], [1.5, 1.8, 2.6, 2.0]]
+    counts = [[9, 3, 6, 2], [4, 9, 1, 7], [5, 5, 8, 3]]
+    options = {"graph": False, "gqa": True, "shrink": True}
+    decoders = [
+        StaticGreedyDecoder(tiny_qwen, architectures.make_inputs(TINY, b, seed=k), n, **options)
+        for k, (b, n) in enumerate(zip(batches, counts, strict=True))
+    ]
+    alone = [decoder().clone() for decoder in decoders]
+    with torch.inference_mode():  # stale tokens, which each batch's prefill must clear before the batch decodes
+        for decoder in decoders:
+            decoder.full.buffers.tokens.fill_(-1)
+    seconds, tokens = decode_pipelined(decoders, torch.device("cpu"))
+    assert seconds > 0 and all(torch.equal(a, b) for a, b in zip(alone, tokens, strict=True))
+
+
+def test_a_pipelined_lever_times_its_batches_overlapped_and_checks_their_tokens(monkeypatch):
+    lever = "graph+fused+gqa+merged+windows+shrink+nocudnn+pipelined"
+    settings = DecodeSettings(models=(TINY,), levers=(lever,), fused_models=(TINY,), device="cpu", dtype="float32",
+                              clips=1, batch_size=2, batches=2, max_tokens=6)  # fmt: skip
+    entry = run_decode(settings, log=lambda _: None)["models"][TINY]["levers"][lever]
+    pipelined = entry["batched"]["pipelined"]
+    assert entry["status"] == "ok" and pipelined["tokens_match"] is True and pipelined["rtfx"] > 0
+    assert "; pipelined " in decode_table({"models": {TINY: {"levers": {lever: entry}}}})[1][0][7]
+
+    def broken(*args):
+        raise RuntimeError("stream trouble")
+
+    monkeypatch.setattr("lionrepro.speed.decode_levers.decode_pipelined", broken)
+    entry = run_decode(settings, log=lambda _: None)["models"][TINY]["levers"][lever]
+    assert entry["status"] == "ok" and entry["batched"]["rtfx"] > 0  # the batches one by one are kept
+    assert "stream trouble" in entry["batched"]["pipelined"]["error"]

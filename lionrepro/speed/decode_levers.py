@@ -3,7 +3,8 @@
 Levers (`LEVERS`): transformers' `generate` (the loop every earlier timing used), a static cache with
 each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
 attention, merged projections, or the whole step compiled; the audio encoder's windows in one attention call; a
-batch that its finished rows leave; attention kept off cuDNN's kernels. For each model and lever: seconds per sample
+batch that its finished rows leave; attention kept off cuDNN's kernels; the next batch's prefill overlapping this
+batch's decoding. For each model and lever: seconds per sample
 at batch 1 over clips shaped like the test sets (each decoding its reference's length), the time per decoded token,
 and the batched throughput (RTFx: audio seconds per second).
 
@@ -30,6 +31,7 @@ from lionrepro.asr.decode_families import family_of
 from lionrepro.asr.static_decoding import CAPTURE_STEPS, OPTIONS, StaticGreedyDecoder
 from lionrepro.speed.latency import Timer, free_memory, summary
 from lionrepro.speed.measurement_run import failure_record
+from lionrepro.speed.pipelined_batches import decode_pipelined
 from lionrepro.speed.roofline import (
     against_floors,
     counted_flops,
@@ -46,7 +48,7 @@ from lionrepro.speed.table3_protocol import FRAMING_TOKENS, TOKENS_PER_SECOND, C
 # length is fixed), without and with merged projections, and with inductor's coordinate-descent tuning; and the
 # audio encoder's windows in one attention call (the prefill); rows leaving the batch as their transcripts end; what
 # `evaluate --decoder static` runs; and that, and every lever for the batch together, with attention kept off cuDNN's
-# kernels
+# kernels, and those with each next batch's prefill overlapping this batch's decoding
 LEVERS = (
     "generate",
     "graph",
@@ -62,13 +64,17 @@ LEVERS = (
     "graph+gqa+shrink",
     "graph+gqa+shrink+nocudnn",
     "graph+fused+gqa+merged+windows+shrink+nocudnn",
+    "graph+fused+gqa+merged+windows+shrink+nocudnn+pipelined",
 )
+# A lever part that is no decoder option: the lever's batches are also decoded back to back, each next prefill
+# overlapping this decoding (`lionrepro.speed.pipelined_batches`)
+PIPELINED = "pipelined"
 EVALUATE_STATIC = "graph+gqa+shrink"  # what `lionrepro evaluate --decoder static` decodes with (EVALUATION_OPTIONS)
 
 
 def lever_options(lever: str) -> dict[str, bool]:
     """`StaticGreedyDecoder`'s keyword options for a lever of `LEVERS` other than `generate` (which is not a static
-    decoder): each part of its name switched on."""
+    decoder): each part of its name switched on (`graph` and `pipelined` are how it is run, not options)."""
     if lever not in LEVERS or lever == "generate":
         raise ValueError(f"not a static decoding lever: {lever!r} (one of {', '.join(LEVERS[1:])})")
     parts = lever.split("+")
@@ -141,6 +147,39 @@ def _time_lever(model, name, lever, clips: list[Clip], settings, timer, seed, ca
     if decoder.smaller:
         run["shrank_to"] = sorted(decoder.smaller, reverse=True)  # the batch sizes its rows went on in
     return run
+
+
+def _time_pipelined(model, name, lever, batches: list[list[Clip]], settings: DecodeSettings) -> dict[str, Any]:
+    """The batches decoded back to back, each next prefill overlapping this decoding (`decode_pipelined`), after one
+    run of each (its graphs captured): wall seconds, RTFx, and whether every batch's tokens equal that run's."""
+    device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
+    options = lever_options(lever) | {"graph": device.type == "cuda"}
+    decoders = [
+        StaticGreedyDecoder(
+            model,
+            architectures.make_inputs(name, [c.duration_s for c in chunk], device, dtype, seed=k),
+            [c.tokens for c in chunk],
+            **options,
+        )
+        for k, chunk in enumerate(batches)
+    ]
+    try:
+        alone = [decoder().clone() for decoder in decoders]
+        seconds, tokens = decode_pipelined(decoders, device)
+    except Exception as error:  # noqa: BLE001 - recorded; the lever's batches were timed one by one already
+        return failure_record(error)
+    audio = sum(c.duration_s for chunk in batches for c in chunk)
+    return {
+        "total_s": seconds,
+        "rtfx": audio / seconds,
+        "tokens_match": all(torch.equal(a, b) for a, b in zip(alone, tokens, strict=True)),
+    }
+
+
+def _pipelined_note(record: dict[str, Any]) -> str:
+    if "error" in record:
+        return f", pipelined FAILED: {record['error']}"
+    return f", pipelined RTFx {record['rtfx']:.0f} (tokens match: {record['tokens_match']})"
 
 
 def fixed_cache_lengths(name: str, clips: list[Clip], batches: list[list[Clip]]) -> tuple[int, int]:
@@ -280,6 +319,9 @@ def measure_model(
                     audio, seconds = sum(b["audio_s"] for b in batched), sum(b["total_s"] for b in batched)
                     entry["batched"] = {"batch_size": settings.batch_size, "runs": batched, "rtfx": audio / seconds}
                     throughput = f", RTFx {audio / seconds:.0f} at batch {settings.batch_size}"
+                    if PIPELINED in lever.split("+"):
+                        entry["batched"]["pipelined"] = _time_pipelined(model, name, lever, batches, settings)
+                        throughput += _pipelined_note(entry["batched"]["pipelined"])
                     if roofs:
                         entry["batched"]["against_floors"] = against_floors(batched, roofs)
                         throughput += "".join(

@@ -55,6 +55,8 @@ def decode_table(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             if batched:
                 throughput = f"{batched['rtfx']:.0f} ({settings.get('batches', 1)} x {batched['batch_size']}, {order})"
                 roofline = _against_floors_cell(batched.get("against_floors", {}))
+                if "rtfx" in batched.get("pipelined", {}):
+                    throughput += f"; pipelined {batched['pipelined']['rtfx']:.0f}"
             rows.append(
                 [
                     name,
