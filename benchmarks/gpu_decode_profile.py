@@ -35,28 +35,33 @@ from lionrepro.speed.table3_protocol import protocol_clips
 PROFILED_STEPS = 5
 
 
+def _activities(device: torch.device) -> list[torch.profiler.ProfilerActivity]:
+    cuda = [torch.profiler.ProfilerActivity.CUDA] if device.type == "cuda" else []
+    return [torch.profiler.ProfilerActivity.CPU, *cuda]
+
+
+def _kernels(events, device: torch.device) -> tuple[str, list, float]:
+    """(the column to sort by, the kernels' events, their summed self time in microseconds): on a GPU the kernels'
+    own events (an op's device time counts its kernels again); on a CPU every op's self time."""
+    if device.type == "cuda":
+        kernels = [e for e in events if e.device_type == DeviceType.CUDA]
+        return "self_device_time_total", kernels, sum(e.self_device_time_total for e in kernels)
+    return "self_cpu_time_total", list(events), sum(e.self_cpu_time_total for e in events)
+
+
 def kernel_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[str, float]:
     """The top kernels of `PROFILED_STEPS` steps after a warm-up, and the device time of one step (seconds)."""
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == "cuda":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
     with torch.inference_mode(), decoder._pieces():
         decoder.prefill()
         for _ in range(CAPTURE_STEPS):  # compiles what the lever compiles
             decoder._step()
         decoder.prefill()
-        with torch.profiler.profile(activities=activities) as prof:
+        with torch.profiler.profile(activities=_activities(device)) as prof:
             for _ in range(PROFILED_STEPS):
                 decoder._step()
     events = prof.key_averages()
-    if device.type == "cuda":  # the kernels' own events (an op's device time counts its kernels again)
-        key = "self_device_time_total"
-        per_step_us = sum(e.self_device_time_total for e in events if e.device_type == DeviceType.CUDA)
-    else:
-        key = "self_cpu_time_total"
-        per_step_us = sum(e.self_cpu_time_total for e in events)
-    per_step_us /= PROFILED_STEPS
-    return events.table(sort_by=key, row_limit=18, max_name_column_width=60), per_step_us / 1e6
+    key, _, busy_us = _kernels(events, device)
+    return events.table(sort_by=key, row_limit=18, max_name_column_width=60), busy_us / PROFILED_STEPS / 1e6
 
 
 def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[str, str, dict[str, Any]]:
@@ -64,24 +69,13 @@ def prefill_table(decoder: StaticGreedyDecoder, device: torch.device) -> tuple[s
     kernel time goes: launches, an attention backend's planning); with its wall seconds, its kernels' device seconds,
     how many kernels it launched (on a CPU: its ops' self time and count), and its attention ops by name (which
     SDPA backend ran, how often, at what host cost)."""
-    activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == "cuda":
-        activities.append(torch.profiler.ProfilerActivity.CUDA)
-    timer = Timer(device)
     with torch.inference_mode():
         decoder.prefill()
-        wall = timer(decoder.prefill)
-        with torch.profiler.profile(activities=activities) as prof:
+        wall = Timer(device)(decoder.prefill)
+        with torch.profiler.profile(activities=_activities(device)) as prof:
             decoder.prefill()
     events = prof.key_averages()
-    if device.type == "cuda":
-        key = "self_device_time_total"
-        kernels = [e for e in events if e.device_type == DeviceType.CUDA]
-        busy = sum(e.self_device_time_total for e in kernels)
-    else:
-        key = "self_cpu_time_total"
-        kernels = list(events)
-        busy = sum(e.self_cpu_time_total for e in kernels)
+    key, kernels, busy = _kernels(events, device)
     attention = {
         e.key: {"calls": e.count, "self_host_s": e.self_cpu_time_total / 1e6}
         for e in events

@@ -4,9 +4,9 @@ Levers (`LEVERS`): transformers' `generate` (the loop every earlier timing used)
 each step replayed as a CUDA graph, and the same with the decoder's elementwise pieces compiled, grouped-query decode
 attention, merged projections, or the whole step compiled; the audio encoder's windows in one attention call; a
 batch that its finished rows leave; attention kept off cuDNN's kernels; the next batch's prefill overlapping this
-batch's decoding. For each model and lever: seconds per sample
-at batch 1 over clips shaped like the test sets (each decoding its reference's length), the time per decoded token,
-and the batched throughput (RTFx: audio seconds per second).
+batch's decoding. For each model and lever: seconds per sample at batch 1 over clips shaped like the test sets (each
+decoding its reference's length), the time per decoded token, and the batched throughput (RTFx: audio seconds per
+second).
 
 At batch 1 every new token reads all of the decoder's weights once, so no decoder can emit a token faster than
 (decoder weight bytes) / (memory bandwidth): that is the floor each per-token time is set against, with the
@@ -154,16 +154,16 @@ def _time_pipelined(model, name, lever, batches: list[list[Clip]], settings: Dec
     run of each (its graphs captured): wall seconds, RTFx, and whether every batch's tokens equal that run's."""
     device, dtype = torch.device(settings.device), getattr(torch, settings.dtype)
     options = lever_options(lever) | {"graph": device.type == "cuda"}
-    decoders = [
-        StaticGreedyDecoder(
-            model,
-            architectures.make_inputs(name, [c.duration_s for c in chunk], device, dtype, seed=k),
-            [c.tokens for c in chunk],
-            **options,
-        )
-        for k, chunk in enumerate(batches)
-    ]
     try:
+        decoders = [
+            StaticGreedyDecoder(
+                model,
+                architectures.make_inputs(name, [c.duration_s for c in chunk], device, dtype, seed=k),
+                [c.tokens for c in chunk],
+                **options,
+            )
+            for k, chunk in enumerate(batches)
+        ]
         alone = [decoder().clone() for decoder in decoders]
         seconds, tokens = decode_pipelined(decoders, device)
     except Exception as error:  # noqa: BLE001 - recorded; the lever's batches were timed one by one already

@@ -91,12 +91,16 @@ def weight_bytes(model: torch.nn.Module) -> int:
     return sum({p.data_ptr(): p.numel() * p.element_size() for p in model.parameters()}.values())
 
 
+def _element_size(model: torch.nn.Module) -> int:
+    """Bytes per value of the text decoder's weights (and so of its cached keys and values)."""
+    return next(text_decoder(model).parameters()).element_size()
+
+
 def kv_bytes(model: torch.nn.Module) -> tuple[int, int]:
     """(bytes of keys and values one cached token holds across the decoder's layers, cached tokens every row's step
     reads besides its own: Whisper's cross-attention over the encoder's 1,500 frames; 0 for the others)."""
-    decoder = text_decoder(model)
-    config = decoder.config
-    element = next(decoder.parameters()).element_size()
+    config = text_decoder(model).config
+    element = _element_size(model)
     if isinstance(model, WhisperForConditionalGeneration):
         return 2 * config.decoder_layers * config.d_model * element, config.max_source_positions
     return 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * element, 0
@@ -125,8 +129,7 @@ def decode_floor_s(
     FLOPs, under 1% at these lengths, are left out)."""
     weights = decoder_weight_bytes(model)
     per_token, fixed = kv_bytes(model)
-    element = next(text_decoder(model).parameters()).element_size()
-    flops_per_row = 2 * weights / element
+    flops_per_row = 2 * weights / _element_size(model)
     total = 0.0
     for step in range(1, max(tokens)):
         running = [length + step for length, count in zip(prompt_lengths, tokens, strict=True) if count > step]
